@@ -1,0 +1,165 @@
+"""The one error tree of smtp-connector.
+
+Domain code raises these; only ``api/problems.py`` turns them into HTTP answers.
+
+    ConnectorError
+    ├── ConfigurationError            settings or stored data are unusable (start-up, key file)
+    ├── InvalidInput                  the caller's input is wrong: 400, with field-level problems
+    │   └── PayloadTooLarge           a size or count limit was passed: 413
+    ├── NotFound                      a named thing does not exist: 404
+    │   ├── ConnectionNotFound
+    │   └── ApiKeyNotFound
+    ├── AlreadyExists                 a name is taken: 409
+    ├── SenderNotAllowed              From is outside the connection's allow-list: 403
+    └── DeliveryError                 sending did not happen (``retryable`` says whether to try again)
+        ├── TransportError            could not talk to the server (connect, TLS, timeout, drop)
+        │   ├── ConnectFailed         code ``connect_failed``
+        │   ├── ConnectTimeout        code ``timeout`` (also a ``TimeoutError``)
+        │   ├── TlsFailed             code ``tls_failed``
+        │   ├── NotSmtp               code ``not_smtp``
+        │   └── ConnectionDropped     code ``connection_dropped``
+        └── ReplyError                the server answered with a refusal (``reply`` holds it)
+            ├── AuthFailed            code ``auth_failed``
+            ├── RecipientsRefused     every recipient was refused (``refusals`` per address)
+            └── MessageRefused        MAIL FROM or DATA refused, code ``message_refused``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smtp_connector.mail.replies import SmtpReply
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One wrong field: a dotted or indexed path such as ``Attachments[2].ContentData``."""
+
+    field: str
+    message: str
+
+
+class ConnectorError(Exception):
+    """Root of every error smtp-connector raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(ConnectorError):
+    code = "configuration_error"
+
+
+class InvalidInput(ConnectorError, ValueError):
+    """The input is wrong; ``problems`` names each wrong field."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, problems: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+    @classmethod
+    def field(cls, field: str, message: str) -> InvalidInput:
+        return cls(message, [FieldProblem(field, message)])
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "payload_too_large"
+
+
+class NotFound(ConnectorError, LookupError):
+    code = "not_found"
+
+
+class ConnectionNotFound(NotFound):
+    code = "connection_not_found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"There is no connection named {name!r}.")
+        self.name = name
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"There is no API key with id {key_id!r}.")
+        self.key_id = key_id
+
+
+class AlreadyExists(ConnectorError):
+    code = "already_exists"
+
+
+class SenderNotAllowed(ConnectorError, PermissionError):
+    code = "sender_not_allowed"
+
+
+class DeliveryError(ConnectorError):
+    """Sending failed; ``retryable`` tells whether the same message may succeed later."""
+
+    retryable: bool = True
+
+
+class TransportError(DeliveryError, ConnectionError):
+    """The conversation with the server could not take place or broke off."""
+
+
+class ConnectFailed(TransportError):
+    code = "connect_failed"
+
+
+class ConnectTimeout(TransportError, TimeoutError):
+    code = "timeout"
+
+
+class TlsFailed(TransportError):
+    code = "tls_failed"
+    retryable = False
+
+
+class NotSmtp(TransportError):
+    code = "not_smtp"
+    retryable = False
+
+
+class ConnectionDropped(TransportError):
+    code = "connection_dropped"
+
+
+class ReplyError(DeliveryError):
+    """The server refused; ``reply`` is its answer, and 4xx replies are retryable."""
+
+    code = "smtp_error"
+
+    def __init__(self, message: str, reply: SmtpReply) -> None:
+        super().__init__(message)
+        self.reply = reply
+        self.retryable = reply.is_transient
+
+
+class AuthFailed(ReplyError):
+    code = "auth_failed"
+
+
+class MessageRefused(ReplyError):
+    code = "message_refused"
+
+
+class RecipientsRefused(ReplyError):
+    """Every recipient was refused; retryable only when some refusal was transient."""
+
+    code = "recipients_refused"
+
+    def __init__(self, refusals: Mapping[str, SmtpReply]) -> None:
+        first = next(iter(refusals.values()))
+        super().__init__("The server refused every recipient.", first)
+        self.refusals = dict(refusals)
+        self.retryable = any(r.is_transient for r in refusals.values())
