@@ -11,7 +11,7 @@ Domain code raises these; only ``api/problems.py`` turns them into HTTP answers.
     │   └── ApiKeyNotFound
     ├── AlreadyExists                 a name is taken: 409
     ├── SenderNotAllowed              From is outside the connection's allow-list: 403
-    └── DeliveryError                 sending did not happen (``retryable`` says whether to try again)
+    └── DeliveryError                 not sent; ``retryable`` says whether to try again
         ├── TransportError            could not talk to the server (connect, TLS, timeout, drop)
         │   ├── ConnectFailed         code ``connect_failed``
         │   ├── ConnectTimeout        code ``timeout`` (also a ``TimeoutError``)

@@ -14,7 +14,7 @@ class Importance(StrEnum):
 
 @dataclass(frozen=True)
 class Address:
-    """A validated mailbox: ``addr_spec`` has an ASCII (punycode) domain; the local part may be UTF-8."""
+    """A validated mailbox: the domain is ASCII (punycode); the local part may be UTF-8."""
 
     addr_spec: str
     display_name: str = ""
@@ -71,7 +71,8 @@ class Email:
 
     @property
     def needs_smtputf8(self) -> bool:
-        addresses = (self.sender, *self.recipients, *self.reply_to)
+        receipts = [a for a in (self.read_receipt, self.delivery_receipt) if a is not None]
+        addresses = (self.sender, *self.recipients, *self.reply_to, *receipts)
         return any(a.needs_smtputf8 for a in addresses)
 
 

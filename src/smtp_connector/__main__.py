@@ -1,0 +1,3 @@
+from smtp_connector.cli import main
+
+main()

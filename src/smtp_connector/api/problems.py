@@ -1,0 +1,144 @@
+"""The one place where errors become HTTP answers: RFC 9457 ``application/problem+json``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from smtp_connector.errors import (
+    AlreadyExists,
+    ConnectorError,
+    DeliveryError,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    RecipientsRefused,
+    ReplyError,
+    SenderNotAllowed,
+)
+from smtp_connector.logs import log_event
+from smtp_connector.mail.replies import SmtpReply
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 60
+
+
+def reply_json(reply: SmtpReply) -> dict[str, Any]:
+    return {"code": reply.code, "enhancedCode": reply.enhanced_code, "message": reply.message}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:smtp-connector:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_errors(problems: tuple[FieldProblem, ...]) -> list[dict[str, str]]:
+    return [{"field": p.field, "message": p.message} for p in problems]
+
+
+def _delivery_problem(exc: DeliveryError) -> JSONResponse:
+    """Transient failures are 503 with Retry-After; permanent ones 502 (all refused: 400)."""
+    extra: dict[str, Any] = {"retryable": exc.retryable}
+    if isinstance(exc, ReplyError):
+        extra["smtpCode"] = exc.reply.code
+        extra["enhancedCode"] = exc.reply.enhanced_code
+    hint = getattr(exc, "hint", None)
+    if hint:
+        extra["hint"] = hint
+    if isinstance(exc, RecipientsRefused):
+        extra["rejected"] = {addr: reply_json(r) for addr, r in exc.refusals.items()}
+        if not exc.retryable:
+            return problem(400, exc.code, "Every recipient was refused", exc.message, **extra)
+    if exc.retryable:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return problem(
+            503, exc.code, "Delivery failed, try again later", exc.message, headers=headers, **extra
+        )
+    return problem(502, exc.code, "The SMTP server refused", exc.message, **extra)
+
+
+def error_response(exc: ConnectorError) -> JSONResponse:
+    if isinstance(exc, PayloadTooLarge):
+        return problem(
+            413, exc.code, "Payload too large", exc.message, errors=_field_errors(exc.problems)
+        )
+    if isinstance(exc, InvalidInput):
+        return problem(
+            400, exc.code, "Invalid request", exc.message, errors=_field_errors(exc.problems)
+        )
+    if isinstance(exc, NotFound):
+        return problem(404, exc.code, "Not found", exc.message)
+    if isinstance(exc, AlreadyExists):
+        return problem(409, exc.code, "Already exists", exc.message)
+    if isinstance(exc, SenderNotAllowed):
+        return problem(403, exc.code, "Sender not allowed", exc.message)
+    if isinstance(exc, DeliveryError):
+        return _delivery_problem(exc)
+    log_event("api.error", logging.ERROR, code=exc.code, error=type(exc).__name__)
+    return problem(500, exc.code, "Internal error", "The server could not complete the request.")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: domain errors, FastAPI's own 422s as 400s, and a no-traceback 500."""
+
+    async def on_connector_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ConnectorError)
+        return error_response(exc)
+
+    async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        return problem(
+            400, "invalid_input", "Invalid request", "The request is invalid.", errors=errors
+        )
+
+    async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers) if exc.headers else None
+        return problem(
+            exc.status_code,
+            f"http_{exc.status_code}",
+            str(exc.detail),
+            str(exc.detail),
+            headers=headers,
+        )
+
+    async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        logging.getLogger("smtp_connector").error(
+            "event=api.unexpected error=%s", type(exc).__name__, exc_info=exc
+        )
+        return problem(
+            500, "internal_error", "Internal error", "The server could not complete the request."
+        )
+
+    app.add_exception_handler(ConnectorError, on_connector_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,33 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (the database answers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from smtp_connector.api.deps import ServicesDep
+from smtp_connector.api.problems import problem
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+async def readyz(services: ServicesDep) -> Any:
+    def ping() -> None:
+        with services.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    try:
+        await to_thread.run_sync(ping)
+    except SQLAlchemyError:
+        return problem(503, "database_unavailable", "Not ready", "The database does not answer.")
+    return {"status": "ready"}

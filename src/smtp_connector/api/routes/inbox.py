@@ -1,0 +1,41 @@
+"""``/v1/inbox``: what the built-in local inbox captured (only while ``serve`` runs it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from smtp_connector.api.deps import SendKey, ServicesDep
+from smtp_connector.errors import NotFound
+from smtp_connector.inbox import Inbox
+
+router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
+
+
+def _inbox(services: ServicesDep) -> Inbox:
+    if services.inbox is None:
+        raise NotFound("The local inbox is not running (start serve without --no-inbox).")
+    return services.inbox
+
+
+@router.get("")
+async def list_inbox(services: ServicesDep, _key: SendKey) -> dict[str, Any]:
+    """Captured messages, newest first."""
+    messages = _inbox(services).messages()
+    return {"messages": [m.summary() for m in reversed(messages)]}
+
+
+@router.get("/{message_id}/raw")
+async def raw_message(message_id: int, services: ServicesDep, _key: SendKey) -> Response:
+    """The exact bytes the inbox received, as ``message/rfc822``."""
+    message = _inbox(services).get(message_id)
+    if message is None:
+        raise NotFound(f"The local inbox has no message {message_id}.")
+    return Response(message.data, media_type="message/rfc822")
+
+
+@router.delete("", status_code=204)
+async def clear_inbox(services: ServicesDep, _key: SendKey) -> Response:
+    _inbox(services).clear()
+    return Response(status_code=204)

@@ -1,0 +1,57 @@
+"""Settings from the environment (prefix ``SMTP_CONNECTOR_``), overridable by CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from smtp_connector.mail.limits import MB, Limits
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to start; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="SMTP_CONNECTOR_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and key live.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite in the data directory."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Encrypts passwords at rest; default: a generated key file."
+    )
+    admin_api_key: SecretStr | None = Field(
+        default=None, description="When set, an admin API key with exactly this value is ensured."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    inbox: bool = Field(default=True, description="Run the built-in local inbox (SMTP capture).")
+    inbox_host: str = "127.0.0.1"
+    inbox_port: int = Field(default=2525, ge=0, le=65535)
+    inbox_capacity: int = Field(default=1000, ge=1)
+    max_recipients: int = Field(default=500, ge=1)
+    max_attachments: int = Field(default=250, ge=0)
+    max_attachment_bytes: int = Field(default=25 * MB, ge=1)
+    max_message_bytes: int = Field(default=35 * MB, ge=1)
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'smtp-connector.db').resolve()}"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_recipients=self.max_recipients,
+            max_attachments=self.max_attachments,
+            max_attachment_bytes=self.max_attachment_bytes,
+            max_message_bytes=self.max_message_bytes,
+        )

@@ -1,0 +1,174 @@
+"""Named SMTP connections: stored with the password encrypted, turned into ``SmtpSettings``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from smtp_connector.errors import AlreadyExists, ConnectionNotFound
+from smtp_connector.mail.message import Address
+from smtp_connector.smtp.types import AuthMechanism, Security, SmtpSettings
+from smtp_connector.store.db import Database
+from smtp_connector.store.models import ConnectionRow
+from smtp_connector.store.secrets import SecretBox
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A stored connection as the rest of the program sees it (the password stays encrypted)."""
+
+    name: str
+    server: str
+    port: int
+    security: Security
+    username: str | None = None
+    verify_certificate: bool = True
+    ca_bundle: str | None = None
+    client_hostname: str | None = None
+    timeout_seconds: float = 30.0
+    auth_mechanism: AuthMechanism = AuthMechanism.AUTO
+    default_from: str | None = None
+    allowed_senders: tuple[str, ...] = ()
+    has_password: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    password_encrypted: str | None = field(default=None, repr=False)
+
+    def allows_sender(self, sender: Address) -> bool:
+        """True when there is no allow-list, or the address or its ``@domain`` is on it."""
+        if not self.allowed_senders:
+            return True
+        key = sender.key
+        domain = "@" + key.rpartition("@")[2]
+        return any(item.lower() in (key, domain) for item in self.allowed_senders)
+
+
+# Columns a caller may set; ``password`` is handled apart because it is encrypted.
+_EDITABLE = {f.name for f in fields(Connection)} - {
+    "name",
+    "has_password",
+    "created_at",
+    "updated_at",
+    "password_encrypted",
+}
+
+
+def _from_row(row: ConnectionRow) -> Connection:
+    return Connection(
+        name=row.name,
+        server=row.server,
+        port=row.port,
+        security=Security(row.security),
+        username=row.username,
+        verify_certificate=row.verify_certificate,
+        ca_bundle=row.ca_bundle,
+        client_hostname=row.client_hostname,
+        timeout_seconds=row.timeout_seconds,
+        auth_mechanism=AuthMechanism(row.auth_mechanism),
+        default_from=row.default_from,
+        allowed_senders=tuple(row.allowed_senders or ()),
+        has_password=row.password_encrypted is not None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        password_encrypted=row.password_encrypted,
+    )
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    return value.value if hasattr(value, "value") else value
+
+
+class ConnectionStore:
+    """Domain verbs over the ``connections`` table; every write is one transaction."""
+
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        self._db = db
+        self._box = box
+
+    def create(self, connection: Connection, password: str | None) -> Connection:
+        """Raises AlreadyExists when the name is taken."""
+        now = datetime.now(UTC)
+        values = {name: _column_value(getattr(connection, name)) for name in _EDITABLE}
+        row = ConnectionRow(
+            name=connection.name,
+            password_encrypted=self._box.encrypt(password) if password else None,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        try:
+            with self._db.session() as session:
+                session.add(row)
+        except IntegrityError as exc:
+            raise AlreadyExists(f"A connection named {connection.name!r} already exists.") from exc
+        return _from_row(row)
+
+    def get(self, name: str) -> Connection:
+        """Raises ConnectionNotFound."""
+        with self._db.session() as session:
+            row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
+            if row is None:
+                raise ConnectionNotFound(name)
+            return _from_row(row)
+
+    def find(self, name: str) -> Connection | None:
+        try:
+            return self.get(name)
+        except ConnectionNotFound:
+            return None
+
+    def list(self) -> list[Connection]:
+        with self._db.session() as session:
+            rows = session.scalars(select(ConnectionRow).order_by(ConnectionRow.name)).all()
+            return [_from_row(r) for r in rows]
+
+    def update(self, name: str, changes: Mapping[str, Any]) -> Connection:
+        """Apply the given fields; ``password`` None clears it. Raises ConnectionNotFound."""
+        unknown = set(changes) - _EDITABLE - {"password"}
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        with self._db.session() as session:
+            row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
+            if row is None:
+                raise ConnectionNotFound(name)
+            for key, value in changes.items():
+                if key == "password":
+                    row.password_encrypted = self._box.encrypt(value) if value else None
+                else:
+                    setattr(row, key, _column_value(value))
+            row.updated_at = datetime.now(UTC)
+            session.flush()
+            return _from_row(row)
+
+    def delete(self, name: str) -> None:
+        """Raises ConnectionNotFound."""
+        with self._db.session() as session:
+            row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
+            if row is None:
+                raise ConnectionNotFound(name)
+            session.delete(row)
+
+    def smtp_settings(self, connection: Connection) -> SmtpSettings:
+        """The transport parameters with the password decrypted, for one conversation."""
+        password = None
+        if connection.password_encrypted:
+            password = self._box.decrypt(connection.password_encrypted)
+        return SmtpSettings(
+            host=connection.server,
+            port=connection.port,
+            security=connection.security,
+            username=connection.username,
+            password=password,
+            verify_certificate=connection.verify_certificate,
+            ca_bundle_pem=connection.ca_bundle,
+            client_hostname=connection.client_hostname,
+            timeout_seconds=connection.timeout_seconds,
+            auth_mechanism=connection.auth_mechanism,
+        )
