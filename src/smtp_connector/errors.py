@@ -46,6 +46,8 @@ class ConnectorError(Exception):
     """Root of every error smtp-connector raises on purpose."""
 
     code: str = "error"
+    hint: str | None = None
+    """What the user could change or try next, when the code knows (shown beside the message)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -63,9 +63,8 @@ def _delivery_problem(exc: DeliveryError) -> JSONResponse:
     if isinstance(exc, ReplyError):
         extra["smtpCode"] = exc.reply.code
         extra["enhancedCode"] = exc.reply.enhanced_code
-    hint = getattr(exc, "hint", None)
-    if hint:
-        extra["hint"] = hint
+    if exc.hint:
+        extra["hint"] = exc.hint
     if isinstance(exc, RecipientsRefused):
         extra["rejected"] = {addr: reply_json(r) for addr, r in exc.refusals.items()}
         if not exc.retryable:

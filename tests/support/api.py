@@ -1,0 +1,50 @@
+"""Helpers for API tests that send through the in-process SMTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from support.smtp_server import SmtpTestServer
+
+ServerFactory = Callable[..., SmtpTestServer]
+
+USER, PASSWORD = "alice", "s3cret-Pa55"
+
+SEED = {
+    "From": "sender@example.com",
+    "To": "recipient1@example.com;recipient2@example.com",
+    "Subject": "New lead created",
+    "Body": "<p>A new lead was created in Salesforce: <b>Jane Doe</b>.</p>",
+    "IsHtml": True,
+    "Importance": "High",
+}
+
+
+def add_connection(
+    client: TestClient, server: SmtpTestServer, name: str = "mail", **extra: Any
+) -> dict[str, Any]:
+    """Register a connection pointing at ``server`` with the matching security and CA."""
+    security = {"plain": "none", "starttls": "starttls", "tls": "tls"}[server.mode]
+    body: dict[str, Any] = {
+        "name": name,
+        "server": server.host,
+        "port": server.port,
+        "security": security,
+        "timeoutSeconds": 5,
+    }
+    if server.mode != "plain":
+        body["caBundle"] = server.ca_pem
+    if server.users:
+        body["username"], body["password"] = next(iter(server.users.items()))
+    body.update(extra)
+    response = client.post("/v1/connections", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def send(client: TestClient, payload: object, connection: str = "mail") -> Any:
+    return client.post(f"/v1/connections/{connection}/send", json=payload)
