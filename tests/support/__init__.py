@@ -1,0 +1,1 @@
+"""Test helpers: an in-process SMTP server with fault injection, and test certificates."""
