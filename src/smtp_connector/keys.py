@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from smtp_connector.errors import ApiKeyNotFound
 from smtp_connector.store.db import Database
@@ -102,7 +102,8 @@ class ApiKeyStore:
             return [_public(r) for r in rows]
 
     def count(self) -> int:
-        return len(self.list())
+        with self._db.session() as session:
+            return session.scalar(select(func.count()).select_from(ApiKeyRow)) or 0
 
     def revoke(self, key_id: str) -> ApiKey:
         """Raises ApiKeyNotFound."""

@@ -7,10 +7,13 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from smtp_connector.api.app import create_app
+from smtp_connector.config import Settings
 from smtp_connector.keys import Scope
-from smtp_connector.runtime import Runtime
+from smtp_connector.runtime import Runtime, open_runtime
 from smtp_connector.store.models import ApiKeyRow, ConnectionRow
 from support.db import ENGINES
 
@@ -211,3 +214,23 @@ def test_keys_are_stored_hashed_and_shown_once(client: TestClient, runtime: Runt
     key_id = created.json()["id"]
     assert client.delete(f"/v1/keys/{key_id}").json()["revokedAt"] is not None
     assert client.get("/v1/keys", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_a_different_secret_key_is_a_clear_error_not_a_traceback(
+    client: TestClient, settings: Settings
+) -> None:
+    assert client.post("/v1/connections", json=OFFICE).status_code == 201
+    other = settings.model_copy(update={"secret_key": SecretStr("not-the-key-it-was-saved-with")})
+    runtime = open_runtime(other)
+    with TestClient(create_app(other, runtime=runtime)) as second:
+        second.headers["Authorization"] = client.headers["Authorization"]
+        response = second.post(
+            "/v1/connections/office/send",
+            json={"From": "a@example.com", "To": "b@example.com", "Subject": "x", "Body": "y"},
+        )
+    runtime.db.dispose()
+    assert response.status_code == 500
+    problem = response.json()
+    assert problem["code"] == "configuration_error"
+    assert "SECRET_KEY" in problem["detail"]
+    assert "Traceback" not in response.text

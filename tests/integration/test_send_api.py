@@ -395,3 +395,13 @@ def test_utf8_local_part_uses_smtputf8_when_offered(
     assert refused.status_code == 502
     assert "SMTPUTF8" in refused.json()["detail"]
     assert ascii_only.messages == []
+
+
+def test_html_without_is_html_is_sniffed(client: TestClient, smtp_server: SmtpTestServer) -> None:
+    add_connection(client, smtp_server)
+    no_flag = {k: v for k, v in SEED.items() if k != "IsHtml"}
+    assert send(client, no_flag).status_code == 200
+    assert send(client, {**no_flag, "Body": "if a < b and c > d then"}).status_code == 200
+    html_msg, text_msg = smtp_server.messages
+    assert html_msg.message.get_content_type() == "multipart/alternative"
+    assert text_msg.message.get_content_type() == "text/plain"

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smtp_connector.errors import (
     AlreadyExists,
+    ConfigurationError,
     ConnectorError,
     DeliveryError,
     FieldProblem,
@@ -94,6 +95,9 @@ def error_response(exc: ConnectorError) -> JSONResponse:
         return problem(403, exc.code, "Sender not allowed", exc.message)
     if isinstance(exc, DeliveryError):
         return _delivery_problem(exc)
+    if isinstance(exc, ConfigurationError):
+        log_event("api.configuration_error", logging.ERROR, detail=exc.message)
+        return problem(500, exc.code, "Server configuration error", exc.message)
     log_event("api.error", logging.ERROR, code=exc.code, error=type(exc).__name__)
     return problem(500, exc.code, "Internal error", "The server could not complete the request.")
 
