@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from smtp_connector.mail.compose import compose
 from smtp_connector.mail.limits import Limits
-from smtp_connector.mail.replies import SmtpReply
 from smtp_connector.mail.request import parse_send_request
-from smtp_connector.smtp.client import deliver
+from smtp_connector.sending import SendResult, deliver_message
 from smtp_connector.smtp.types import SmtpSettings
 
-
-@dataclass(frozen=True)
-class SendResult:
-    message_id: str
-    accepted: tuple[str, ...]
-    rejected: dict[str, SmtpReply]
-    response: SmtpReply
+__all__ = ["SendResult", "send_email"]
 
 
 async def send_email(
@@ -29,6 +20,4 @@ async def send_email(
 ) -> SendResult:
     """Validate, compose and send one message; raises InvalidInput or a DeliveryError."""
     email = parse_send_request(payload, limits=limits or Limits(), default_from=default_from)
-    message = compose(email)
-    result = await deliver(settings, message.envelope, message.data)
-    return SendResult(message.message_id, result.accepted, result.rejected, result.response)
+    return await deliver_message(settings, compose(email))

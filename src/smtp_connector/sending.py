@@ -20,16 +20,23 @@ from smtp_connector.mail.message import ComposedMessage
 from smtp_connector.mail.replies import SmtpReply
 from smtp_connector.mail.request import parse_send_request
 from smtp_connector.smtp import client
+from smtp_connector.smtp.types import SmtpSettings
 
 
 @dataclass(frozen=True)
-class SendOutcome:
+class SendResult:
     """What the server said about one message: accepted and refused recipients, final reply."""
 
     message_id: str
     accepted: tuple[str, ...]
     rejected: dict[str, SmtpReply]
     response: SmtpReply
+
+
+async def deliver_message(settings: SmtpSettings, message: ComposedMessage) -> SendResult:
+    """Hand a composed message to the server; raises a DeliveryError."""
+    result = await client.deliver(settings, message.envelope, message.data)
+    return SendResult(message.message_id, result.accepted, result.rejected, result.response)
 
 
 def prepare(connection: Connection, payload: object, limits: Limits) -> ComposedMessage:
@@ -53,13 +60,13 @@ class SendService:
         self.connections = connections
         self.limits = limits
 
-    async def send(self, connection_name: str, payload: object) -> SendOutcome:
+    async def send(self, connection_name: str, payload: object) -> SendResult:
         """Raises ConnectionNotFound, InvalidInput, SenderNotAllowed or a DeliveryError."""
         connection = await to_thread.run_sync(self.connections.get, connection_name)
         message = await to_thread.run_sync(prepare, connection, payload, self.limits)
         settings = self.connections.smtp_settings(connection)
         try:
-            result = await client.deliver(settings, message.envelope, message.data)
+            result = await deliver_message(settings, message)
         except DeliveryError as exc:
             log_event(
                 "send.failed",
@@ -78,4 +85,4 @@ class SendService:
             rejected=len(result.rejected),
             size=len(message.data),
         )
-        return SendOutcome(message.message_id, result.accepted, result.rejected, result.response)
+        return result

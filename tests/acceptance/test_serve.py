@@ -18,14 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-SEED_PAYLOAD = {
-    "From": "sender@example.com",
-    "To": "recipient1@example.com;recipient2@example.com",
-    "Subject": "New lead created",
-    "Body": "<p>A new lead was created in Salesforce: <b>Jane Doe</b>.</p>",
-    "IsHtml": True,
-    "Importance": "High",
-}
+from smtp_connector.cli import SEED_EXAMPLE
 
 
 def _cli() -> list[str]:
@@ -103,7 +96,7 @@ def test_seed_email_arrives_in_the_local_inbox(server: Server) -> None:
     auth = {"Authorization": "Bearer acceptance-admin-key"}
     sent = httpx.post(
         f"{server.base}/v1/connections/local-inbox/send",
-        json=SEED_PAYLOAD,
+        json=SEED_EXAMPLE,
         headers=auth,
         timeout=30,
     )

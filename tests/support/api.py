@@ -7,20 +7,14 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from smtp_connector.cli import SEED_EXAMPLE
 from support.smtp_server import SmtpTestServer
 
 ServerFactory = Callable[..., SmtpTestServer]
 
 USER, PASSWORD = "alice", "s3cret-Pa55"
 
-SEED = {
-    "From": "sender@example.com",
-    "To": "recipient1@example.com;recipient2@example.com",
-    "Subject": "New lead created",
-    "Body": "<p>A new lead was created in Salesforce: <b>Jane Doe</b>.</p>",
-    "IsHtml": True,
-    "Importance": "High",
-}
+SEED = SEED_EXAMPLE  # the payload `serve` prints in its curl example (and the README shows)
 
 
 def add_connection(

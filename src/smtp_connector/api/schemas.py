@@ -227,24 +227,8 @@ class ConnectionPublic(CamelModel):
     updated_at: datetime | None
 
     @classmethod
-    def of(cls, c: Connection) -> ConnectionPublic:
-        return cls(
-            name=c.name,
-            server=c.server,
-            port=c.port,
-            username=c.username,
-            has_password=c.has_password,
-            security=c.security,
-            verify_certificate=c.verify_certificate,
-            ca_bundle=c.ca_bundle,
-            client_hostname=c.client_hostname,
-            timeout_seconds=c.timeout_seconds,
-            auth_mechanism=c.auth_mechanism,
-            default_from=c.default_from,
-            allowed_senders=list(c.allowed_senders),
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-        )
+    def of(cls, connection: Connection) -> ConnectionPublic:
+        return cls.model_validate(connection, from_attributes=True)
 
 
 class ApiKeyCreate(CamelModel):
@@ -261,12 +245,5 @@ class ApiKeyPublic(CamelModel):
     revoked_at: datetime | None
 
     @classmethod
-    def of(cls, k: ApiKey) -> ApiKeyPublic:
-        return cls(
-            id=k.id,
-            name=k.name,
-            scope=k.scope,
-            prefix=k.prefix,
-            created_at=k.created_at,
-            revoked_at=k.revoked_at,
-        )
+    def of(cls, key: ApiKey) -> ApiKeyPublic:
+        return cls.model_validate(key, from_attributes=True)
