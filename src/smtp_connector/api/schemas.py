@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import ssl
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from smtp_connector.connections import Connection
 from smtp_connector.errors import InvalidInput
 from smtp_connector.keys import ApiKey, Scope
 from smtp_connector.mail.addresses import parse_address
+from smtp_connector.smtp.tls import check_ca_bundle
 from smtp_connector.smtp.types import AuthMechanism, Security
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -83,12 +83,11 @@ def _check_senders(values: list[str]) -> list[str]:
 
 
 def _check_pem(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        ssl.create_default_context(cadata=value)
-    except (ssl.SSLError, ValueError):
-        raise ValueError("must be PEM text with one or more CA certificates") from None
+    if value is not None:
+        try:
+            check_ca_bundle(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
     return value
 
 

@@ -1,0 +1,253 @@
+"""Opening an SMTP conversation: connect, greeting, EHLO (or HELO), STARTTLS, capabilities.
+
+A :class:`Session` is one conversation over one aiosmtplib client. It remembers the protocol step
+being done, whether TLS is on and whether the login succeeded. Each step runs inside
+:meth:`Session.step`, which translates third-party errors (:mod:`~smtp_connector.smtp.failures`).
+aiosmtplib's own automatic STARTTLS and login are switched off: :meth:`Session.open` applies the
+``security`` rules of :mod:`smtp_connector.smtp.client`, and leaving the ``async with`` block
+sends QUIT (bounded) and drops the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from types import TracebackType
+
+from aiosmtplib import SMTP, SMTPException, SMTPHeloError, SMTPResponseException
+
+from smtp_connector.errors import ConnectorError, InvalidInput, TlsFailed
+from smtp_connector.mail.replies import ReplyCode, SmtpReply
+from smtp_connector.smtp.diagnose import HINT_NO_STARTTLS, with_hint
+from smtp_connector.smtp.failures import Peer, one_line, scrub, translate
+from smtp_connector.smtp.tls import client_context
+from smtp_connector.smtp.types import Capabilities, Security, SmtpSettings
+
+__all__ = ["Session"]
+
+# QUIT is a courtesy: never wait long for its answer.
+_QUIT_TIMEOUT = 5.0
+_hostname_cache: dict[str, str] = {}
+
+
+class Session:
+    """One SMTP conversation: the aiosmtplib client, the step being done, and what we learned."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.peer = Peer.of(settings)
+        self.where = self.peer.where
+        self.current_step = "connect"
+        self.tls = False
+        self.authenticated = False
+        self.offered_starttls = False
+        self._smtp: SMTP | None = None
+
+    def __repr__(self) -> str:
+        return f"<SMTP session {self.where} step={self.current_step} tls={self.tls}>"
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, ConnectorError):
+            await self._quit()
+        else:  # cancelled or a bug: do not wait for the server
+            self._abort()
+
+    @property
+    def smtp(self) -> SMTP:
+        assert self._smtp is not None, "the session is not open"
+        return self._smtp
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Run one protocol step; translate anything third-party that escapes it."""
+        self.current_step = name
+        try:
+            yield
+        except ConnectorError as error:
+            scrub(error, self.peer.redact)
+            raise
+        except Exception as exc:
+            scrub(exc, self.peer.redact)
+            translated = translate(exc, self.peer, name)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def reply(self, code: int, text: str) -> SmtpReply:
+        """A server reply as shown to users (see :meth:`Peer.reply`)."""
+        return self.peer.reply(code, text)
+
+    # -- opening: connect, EHLO, STARTTLS ---------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect, read the greeting, EHLO, and STARTTLS as ``security`` demands."""
+        settings = self.settings
+        if not settings.host or any(c.isspace() or ord(c) < 32 for c in settings.host):
+            raise InvalidInput.field("host", "The SMTP host must be a host name or IP address.")
+        context: ssl.SSLContext | None = None
+        if settings.security is not Security.NONE:
+            context = client_context(settings)
+        local_hostname = settings.client_hostname or await _default_client_hostname(
+            settings.timeout_seconds
+        )
+        try:
+            self._smtp = _Client(
+                hostname=settings.host,
+                port=settings.port,
+                local_hostname=local_hostname,
+                timeout=settings.timeout_seconds,
+                use_tls=settings.security is Security.TLS,
+                start_tls=False,
+                tls_context=context if settings.security is Security.TLS else None,
+            )
+        except ValueError as exc:
+            raise InvalidInput.field(
+                "clientHostname",
+                "The client host name for EHLO must be a host name without spaces or "
+                "control characters.",
+            ) from exc
+
+        with self.step("connect"):
+            await self.smtp.connect()
+        self.tls = settings.security is Security.TLS
+        with self.step("EHLO"):
+            await self._hello()
+        self.offered_starttls = self.smtp.supports_extension("starttls")
+
+        if settings.security in (Security.STARTTLS, Security.STARTTLS_OPTIONAL):
+            required = settings.security is Security.STARTTLS
+            if self.offered_starttls:
+                assert context is not None
+                await self._starttls(context, required=required)
+            elif required:
+                raise with_hint(
+                    TlsFailed(
+                        f"The server at {self.where} does not offer STARTTLS; security=starttls "
+                        "refuses to send the password or the message in clear. " + HINT_NO_STARTTLS
+                    ),
+                    HINT_NO_STARTTLS,
+                )
+
+    async def _hello(self) -> None:
+        try:
+            await self.smtp.ehlo()
+        except SMTPHeloError as exc:
+            if exc.code == ReplyCode.SERVICE_UNAVAILABLE or not self.smtp.is_connected:
+                raise
+            await self.smtp.helo()
+
+    async def _starttls(self, context: ssl.SSLContext, *, required: bool) -> None:
+        with self.step("STARTTLS"):
+            try:
+                await self.smtp.starttls(tls_context=context, server_hostname=self.settings.host)
+            except SMTPResponseException as exc:
+                if exc.code < 0 or exc.code == ReplyCode.SERVICE_UNAVAILABLE:
+                    raise
+                if not required:
+                    return  # starttls-optional: the server said no, carry on in clear
+                reply = self.reply(exc.code, exc.message)
+                raise with_hint(
+                    TlsFailed(
+                        f"The server at {self.where} refused STARTTLS ({one_line(reply)}); "
+                        "security=starttls does not continue without TLS. " + HINT_NO_STARTTLS
+                    ),
+                    HINT_NO_STARTTLS,
+                ) from exc
+        self.tls = True
+        with self.step("EHLO"):
+            await self._hello()
+
+    def capabilities(self) -> Capabilities:
+        """What the last EHLO answer offered, and what this session achieved (TLS, login)."""
+        smtp = self.smtp
+        extensions = smtp.esmtp_extensions
+        return Capabilities(
+            tls=self.tls,
+            authenticated=self.authenticated,
+            starttls=self.offered_starttls,
+            auth_mechanisms=tuple(dict.fromkeys(m.upper() for m in smtp.server_auth_methods)),
+            size_limit=_size_limit(extensions.get("size")),
+            pipelining="pipelining" in extensions,
+            eightbitmime="8bitmime" in extensions,
+            smtputf8="smtputf8" in extensions,
+            dsn="dsn" in extensions,
+        )
+
+    # -- closing ----------------------------------------------------------------------------
+
+    async def reset(self) -> None:
+        """RSET after a refusal, so the server drops the half-built envelope; errors ignored."""
+        smtp = self._smtp
+        if smtp is None or not smtp.is_connected:
+            return
+        with suppress(SMTPException, OSError, TimeoutError):
+            await smtp.rset()
+
+    async def _quit(self) -> None:
+        smtp = self._smtp
+        if smtp is None:
+            return
+        try:
+            if smtp.is_connected:
+                await smtp.quit(timeout=min(self.settings.timeout_seconds, _QUIT_TIMEOUT))
+        except (SMTPException, OSError, TimeoutError):
+            pass
+        finally:
+            self._abort()
+
+    def _abort(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+
+
+class _Client(SMTP):
+    """aiosmtplib's client whose ``close()`` drops the socket at once.
+
+    aiosmtplib closes the connection itself after QUIT, a 421, a timeout or a disconnect. Over TLS
+    a plain ``close()`` starts a TLS shutdown that keeps the socket open until the server answers
+    it, which may be never (or only after the event loop is gone, leaking the socket). Nothing is
+    read after those points, so aborting loses nothing.
+    """
+
+    def close(self) -> None:
+        if isinstance(self.transport, asyncio.Transport):
+            self.transport.abort()
+        super().close()
+
+
+def _size_limit(value: str | None) -> int | None:
+    """The SIZE extension's parameter: a positive limit in bytes, or no limit (absent/0)."""
+    if value is None:
+        return None
+    words = value.split()
+    if not words or not words[0].isdigit():
+        return None
+    limit = int(words[0])
+    return limit or None
+
+
+async def _default_client_hostname(timeout: float) -> str:
+    """This machine's FQDN for EHLO (looked up once, bounded by ``timeout``)."""
+    cached = _hostname_cache.get("fqdn")
+    if cached is not None:
+        return cached
+    try:
+        name = await asyncio.wait_for(asyncio.to_thread(socket.getfqdn), timeout)
+    except (TimeoutError, OSError):
+        return "localhost"
+    name = name.strip()
+    if not name or not name.isascii() or any(c.isspace() or ord(c) < 33 for c in name):
+        name = "localhost"
+    _hostname_cache["fqdn"] = name
+    return name
