@@ -23,4 +23,7 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
 
 
 def configure(level: str) -> None:
+    """Our events at ``level``; the chatty libraries (inbox server, migrations) at WARNING."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    for name in ("mail.log", "alembic"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
