@@ -1,0 +1,226 @@
+"""The SQL behind ``OutboxStore``'s hot paths, built once with named parameters.
+
+Workers run these statements for every message, so they are Core statements built at import
+(SQLAlchemy caches their compiled form) and executed with a dict of ``b_*`` parameters; that
+is several times cheaper per call than building ORM statements each time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, Update, and_, bindparam, case, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from smtp_connector.outbox.types import AttemptOutcome, MessageStatus
+from smtp_connector.store.models import (
+    WAITING_PREDICATE,
+    AttemptRow,
+    MessageRow,
+    RateLimitRow,
+)
+
+MESSAGES = cast(Table, MessageRow.__table__)
+ATTEMPTS = cast(Table, AttemptRow.__table__)
+_m = MESSAGES.c
+_a = ATTEMPTS.c
+
+QUEUED = MessageStatus.QUEUED.value
+SENDING = MessageStatus.SENDING.value
+RETRYING = MessageStatus.RETRYING.value
+WAITING = (QUEUED, RETRYING)
+"""Statuses of messages that wait for their ``next_attempt_at``."""
+
+
+def _held() -> ColumnElement[bool]:
+    """The fence: the message is being sent under the lease of ``:b_worker``."""
+    return and_(_m.status == SENDING, _m.lease_owner == bindparam("b_worker"))
+
+
+INSERT_MESSAGES = insert(MESSAGES)
+"""executemany with one dict of column values per message."""
+
+OPEN_ATTEMPTS = insert(ATTEMPTS)
+"""executemany with ``message``, ``number``, ``worker``, ``started_at``."""
+
+
+def _claim(which: ColumnElement[bool]) -> Update:
+    """Lease up to ``:b_limit`` of the rows ``which`` selects, oldest due first."""
+    locked = (
+        select(_m.id)
+        .where(which)
+        .order_by(_m.next_attempt_at, _m.id)
+        .limit(bindparam("b_limit"))
+        .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        update(MESSAGES)
+        .where(_m.id.in_(select(locked.c.id)))
+        .values(
+            status=SENDING,
+            lease_owner=bindparam("b_worker"),
+            lease_expires_at=bindparam("b_expires"),
+            attempt_count=_m.attempt_count + 1,
+            updated_at=bindparam("b_now"),
+        )
+        .returning(
+            _m.id,
+            _m.connection,
+            _m.message_id,
+            _m.mail_from,
+            _m.rcpt_to,
+            _m.smtputf8,
+            _m.dsn,
+            _m.data,
+            _m.attempt_count,
+            _m.created_at,
+            _m.next_attempt_at,
+        )
+    )
+
+
+CLAIM_DUE = _claim(and_(text(WAITING_PREDICATE), _m.next_attempt_at <= bindparam("b_now")))
+"""Lease queued/retrying messages that are due. PostgreSQL renders::
+
+    WITH due AS MATERIALIZED (
+        SELECT messages.id FROM messages
+        WHERE status IN ('queued', 'retrying') AND messages.next_attempt_at <= :b_now
+        ORDER BY messages.next_attempt_at, messages.id
+        LIMIT :b_limit FOR UPDATE SKIP LOCKED)
+    UPDATE messages SET status='sending', lease_owner=:b_worker, lease_expires_at=:b_expires,
+        attempt_count=(messages.attempt_count + 1), updated_at=:b_now
+    WHERE messages.id IN (SELECT due.id FROM due)
+    RETURNING messages.id, ..., messages.attempt_count, messages.created_at, ...
+
+The SELECT walks the partial index ``ix_messages_due`` in order and stops after ``b_limit``
+unlocked rows, whatever the backlog; concurrent claims skip each other's locked rows instead
+of waiting, and never take the same row. MATERIALIZED makes the locking SELECT run exactly
+once. SQLite renders the same without MATERIALIZED and FOR UPDATE SKIP LOCKED: the claim
+transaction holds the database's single write lock (``BEGIN IMMEDIATE``, see ``store/db.py``),
+so claims run one after another.
+"""
+
+CLAIM_EXPIRED = _claim(and_(_m.status == SENDING, _m.lease_expires_at < bindparam("b_now")))
+"""Lease messages whose worker let its lease expire (same shape as CLAIM_DUE, on
+``status = 'sending' AND lease_expires_at < :b_now``; few rows: only those in flight)."""
+
+CLOSE_STALE_ATTEMPTS = (
+    update(ATTEMPTS)
+    .where(_a.message.in_(bindparam("b_ids", expanding=True)), _a.finished_at.is_(None))
+    .values(
+        finished_at=bindparam("b_now"),
+        outcome=AttemptOutcome.UNKNOWN.value,
+        error_code="lease_expired",
+        error="The worker holding the lease stopped before reporting a result.",
+    )
+)
+"""Close the attempts left open by workers whose leases expired (run right after CLAIM_EXPIRED)."""
+
+EXTEND_LEASES = (
+    update(MESSAGES).where(_held()).values(lease_expires_at=bindparam("b_expires")).returning(_m.id)
+)
+
+RECORD_SENT = (
+    update(MESSAGES)
+    .where(_m.id == bindparam("b_id"), _held())
+    .values(
+        status=MessageStatus.SENT.value,
+        sent_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+        next_attempt_at=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        accepted=bindparam("b_accepted"),
+        rejected=bindparam("b_rejected"),
+        response=bindparam("b_response"),
+    )
+    .returning(_m.attempt_count)
+)
+
+LOCK_HELD = (
+    select(_m.attempt_count, _m.created_at, _m.outcome_unknown)
+    .where(_m.id == bindparam("b_id"), _held())
+    .with_for_update()
+)
+
+RECORD_FAILURE = (
+    update(MESSAGES)
+    .where(_m.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        next_attempt_at=bindparam("b_next"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("b_now"),
+        last_error=bindparam("b_error"),
+        outcome_unknown=bindparam("b_unknown"),
+    )
+)
+
+CLOSE_ATTEMPT = (
+    update(ATTEMPTS)
+    .where(_a.message == bindparam("b_id"), _a.number == bindparam("b_number"))
+    .values(
+        finished_at=bindparam("b_now"),
+        outcome=bindparam("b_outcome"),
+        smtp_code=bindparam("b_smtp_code"),
+        enhanced_code=bindparam("b_enhanced_code"),
+        response=bindparam("b_response"),
+        error_code=bindparam("b_error_code"),
+        error=bindparam("b_error"),
+    )
+)
+
+RELEASE = (
+    update(MESSAGES)
+    .where(_held())
+    .values(
+        status=case((_m.attempt_count <= 1, QUEUED), else_=RETRYING),
+        attempt_count=_m.attempt_count - 1,
+        next_attempt_at=bindparam("b_now"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("b_now"),
+    )
+    .returning(_m.id)
+)
+"""Undo claims: due now with one attempt fewer (queued again if it never had one)."""
+
+_listed = _m.id.in_(bindparam("b_ids", expanding=True))
+RELEASE_LISTED = RELEASE.where(_listed)
+EXTEND_LISTED_LEASES = EXTEND_LEASES.where(_listed)
+
+DELETE_OPEN_ATTEMPTS = ATTEMPTS.delete().where(
+    _a.message.in_(bindparam("b_ids", expanding=True)), _a.finished_at.is_(None)
+)
+
+
+def reserve_slot(session: Session, connection: str, interval: timedelta, now: datetime) -> datetime:
+    """``next_at = max(next_at, now) + interval`` under a row lock; returns the slot start.
+
+    The row is created on first use (INSERT ... ON CONFLICT DO NOTHING on both engines); the
+    SELECT ... FOR UPDATE then serialises concurrent reservations on PostgreSQL, and SQLite's
+    write lock (``BEGIN IMMEDIATE``) does the same there.
+    """
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        upsert(RateLimitRow)
+        .values(connection=connection, next_at=now)
+        .on_conflict_do_nothing(index_elements=[RateLimitRow.connection])
+    )
+    current = session.execute(
+        select(RateLimitRow.next_at).where(RateLimitRow.connection == connection).with_for_update()
+    ).scalar_one()
+    start = max(current, now)
+    session.execute(
+        update(RateLimitRow)
+        .where(RateLimitRow.connection == connection)
+        .values(next_at=start + interval)
+    )
+    return start
