@@ -719,6 +719,84 @@ async def test_server_that_stops_answering_times_out(
     assert "did not answer" in caught.value.message
 
 
+# -- outcome unknown: the connection broke after the final dot, before the reply -----------------
+
+
+def big_message(size: int = 16 << 20) -> bytes:
+    """A message much larger than what the loopback's socket buffers absorb at once."""
+    line = b"x" * 76 + b"\r\n"
+    return b"Subject: big\r\n\r\n" + line * (size // len(line))
+
+
+@pytest.mark.parametrize("mode", ["plain", "starttls"])
+async def test_drop_after_the_final_dot_leaves_the_outcome_unknown(
+    smtp_server_factory: Factory, mode: str
+) -> None:
+    server = smtp_server_factory(mode=mode, faults=Faults(drop_after_data=True))
+
+    with pytest.raises(ConnectionDropped) as caught:
+        await deliver(server.settings(), envelope(), DATA)
+
+    error = caught.value
+    assert error.outcome_unknown is True
+    assert error.retryable is True
+    assert "closed the connection during DATA" in error.message
+    assert "may have accepted it" in (error.hint or "")
+    assert server.messages == []
+    assert server.received_bytes().endswith(b"\r\n.\r\n")  # the dot did get there
+
+
+async def test_no_answer_after_the_final_dot_leaves_the_outcome_unknown(
+    smtp_server_factory: Factory,
+) -> None:
+    server = smtp_server_factory(faults=Faults(stall_on="DATA_END"))
+
+    with pytest.raises(ConnectTimeout) as caught:
+        await deliver(server.settings(timeout_seconds=FAST), envelope(), DATA)
+
+    assert caught.value.outcome_unknown is True
+    assert "did not answer DATA" in caught.value.message
+
+
+@pytest.mark.parametrize("step", ["MAIL", "RCPT", "DATA"])
+async def test_no_answer_before_the_body_is_not_unknown(
+    smtp_server_factory: Factory, step: str
+) -> None:
+    server = smtp_server_factory(faults=Faults(stall_on=step))
+
+    with pytest.raises(ConnectTimeout) as caught:
+        await deliver(server.settings(timeout_seconds=FAST), envelope(), DATA)
+
+    assert caught.value.outcome_unknown is False
+    assert b"Quarterly report" not in server.received_bytes()
+
+
+async def test_drop_in_the_middle_of_the_body_is_not_unknown(smtp_server_factory: Factory) -> None:
+    """The server drops after the first body line while most of the message is still unsent.
+
+    (With a small message the client cannot tell this apart from a drop after the final dot:
+    the whole message is already in the operating system's hands when the server drops, so
+    that case reports ``outcome_unknown``, as RFC 5321 section 6.1 asks.)
+    """
+    server = smtp_server_factory(faults=Faults(drop_in_data=True))
+
+    with pytest.raises(ConnectionDropped) as caught:
+        await deliver(server.settings(), envelope(), big_message())
+
+    assert caught.value.outcome_unknown is False
+    assert caught.value.hint == "try again later"
+    assert server.messages == []
+
+
+async def test_refusals_are_never_unknown(smtp_server_factory: Factory) -> None:
+    server = smtp_server_factory(faults=Faults(data_end_reply="451 4.3.0 Try again"))
+
+    with pytest.raises(MessageRefused) as caught:
+        await deliver(server.settings(), envelope(), DATA)
+
+    assert caught.value.outcome_unknown is False
+
+
 # -- ESMTP extensions ---------------------------------------------------------------------------
 
 

@@ -98,6 +98,16 @@ class Faults:
     """Answer the end of the message (the final dot) with this (``552``, ``554``, ``451``)."""
     drop_in_data: bool = False
     """After ``354`` and the first line of the body, drop the connection."""
+    drop_after_data: bool = False
+    """After the whole body arrived (final dot included), drop the connection without answering
+    (the client cannot know whether the message was accepted; it is not recorded)."""
+    close_after_messages: int | None = None
+    """End each session after this many accepted messages. By default the connection is closed
+    right after the last ``250`` (an idle timeout or a per-connection limit); with
+    ``close_reply`` the server waits for the next command instead."""
+    close_reply: str | None = None
+    """With ``close_after_messages``: answer the next command with this reply and close (e.g.
+    ``421 4.4.2 Idle too long``); ``""`` closes without answering it."""
     stall_on: str | None = None
     """Stop answering at this step: a verb (``EHLO``, ``MAIL``, ``RCPT``, ``DATA``, ``AUTH``,
     ``STARTTLS``, ``QUIT``...) or ``DATA_END`` (after the whole body arrived)."""
@@ -128,6 +138,8 @@ class ReceivedMessage:
     tls: bool
     authenticated_as: str | None
     session: int
+    received_at: float = 0.0
+    """``time.monotonic()`` when the final dot arrived (for rate tests)."""
 
 
 @dataclass
@@ -464,6 +476,7 @@ class _Conversation:
         self.authenticated_as: str | None = None
         self.txn = _Transaction()
         self.closing = False
+        self.accepted = 0
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -542,6 +555,10 @@ class _Conversation:
             verb = verb.upper()
             command = Command(self.record.id, verb, text, self.tls)
             self._note(lambda r, c=command: r.commands.append(c))
+            if self._used_up() and self.faults.close_reply is not None:
+                if self.faults.close_reply:
+                    await self.reply(self.faults.close_reply)
+                return
             if self.stalls_on(verb):
                 await self.swallow()
                 return
@@ -859,6 +876,10 @@ class _Conversation:
             lines.append(line[1:] if line.startswith(b".") else line)
         data = b"".join(lines)
         txn, self.txn = self.txn, _Transaction()
+        if self.faults.drop_after_data:
+            self.writer.transport.abort()
+            self.closing = True
+            return
         if self.stalls_on("DATA_END"):
             await self.swallow()
             self.closing = True
@@ -882,9 +903,17 @@ class _Conversation:
                 tls=self.tls,
                 authenticated_as=self.authenticated_as,
                 session=self.record.id,
+                received_at=time.monotonic(),
             )
         )
         await self.reply(final or f"250 2.0.0 OK queued as T{next(self.server._queue_ids)}")
+        self.accepted += 1
+        if self._used_up() and self.faults.close_reply is None:
+            self.closing = True
+
+    def _used_up(self) -> bool:
+        limit = self.faults.close_after_messages
+        return limit is not None and self.accepted >= limit
 
     async def smtp_RSET(self, arg: str) -> None:
         self._reset()

@@ -6,6 +6,11 @@ being done, whether TLS is on and whether the login succeeded. Each step runs in
 aiosmtplib's own automatic STARTTLS and login are switched off: :meth:`Session.open` applies the
 ``security`` rules of :mod:`smtp_connector.smtp.client`, and leaving the ``async with`` block
 sends QUIT (bounded) and drops the socket.
+
+A session may carry several mail transactions (:mod:`smtp_connector.smtp.pool`): it remembers
+whether the last one was left unfinished (``in_transaction``; :meth:`Session.ready_for_mail` then
+sends RSET) and whether the last message went out whole, final dot included, before the
+connection broke (``message_sent``: the outcome of that message is unknown).
 """
 
 from __future__ import annotations
@@ -16,8 +21,21 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import TracebackType
+from typing import Literal
 
-from aiosmtplib import SMTP, SMTPException, SMTPHeloError, SMTPResponseException
+from aiosmtplib import (
+    SMTP,
+    SMTPDataError,
+    SMTPException,
+    SMTPHeloError,
+    SMTPResponse,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPStatus,
+    SMTPTimeoutError,
+)
+from aiosmtplib.protocol import PERIOD_REGEX, SMTPProtocol, normalize_message_line_endings
+from aiosmtplib.typing import Default
 
 from smtp_connector.errors import ConnectorError, InvalidInput, TlsFailed
 from smtp_connector.mail.replies import ReplyCode, SmtpReply
@@ -44,7 +62,11 @@ class Session:
         self.tls = False
         self.authenticated = False
         self.offered_starttls = False
-        self._smtp: SMTP | None = None
+        self.in_transaction = False
+        """MAIL was sent and the transaction has not ended (DATA answered 250, or a RSET)."""
+        self.recipients_answered = 0
+        """RCPT replies received in the current transaction (refusals included)."""
+        self._smtp: _Client | None = None
 
     def __repr__(self) -> str:
         return f"<SMTP session {self.where} step={self.current_step} tls={self.tls}>"
@@ -59,14 +81,27 @@ class Session:
         traceback: TracebackType | None,
     ) -> None:
         if exc is None or isinstance(exc, ConnectorError):
-            await self._quit()
+            await self.quit()
         else:  # cancelled or a bug: do not wait for the server
-            self._abort()
+            self.abort()
 
     @property
     def smtp(self) -> SMTP:
         assert self._smtp is not None, "the session is not open"
         return self._smtp
+
+    @property
+    def is_connected(self) -> bool:
+        return self._smtp is not None and self._smtp.is_connected
+
+    @property
+    def message_sent(self) -> bool:
+        """The last DATA got out whole (final dot included) before it failed, if it failed.
+
+        When the connection then broke or the reply did not come in time, the server may have
+        accepted the message: the outcome is unknown (RFC 5321 section 6.1).
+        """
+        return self._smtp is not None and self._smtp.message_sent
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -187,14 +222,30 @@ class Session:
     # -- closing ----------------------------------------------------------------------------
 
     async def reset(self) -> None:
-        """RSET after a refusal, so the server drops the half-built envelope; errors ignored."""
+        """RSET after a refusal, so the server drops the half-built envelope; errors ignored.
+
+        ``in_transaction`` stays true unless the server confirmed the RSET.
+        """
         smtp = self._smtp
         if smtp is None or not smtp.is_connected:
             return
         with suppress(SMTPException, OSError, TimeoutError):
             await smtp.rset()
+            self.in_transaction = False
 
-    async def _quit(self) -> None:
+    async def ready_for_mail(self) -> None:
+        """Before MAIL on a reused session: RSET when the last transaction was left unfinished.
+
+        Unlike :meth:`reset`, a failure here is raised (translated), like any other step.
+        """
+        if not self.in_transaction:
+            return
+        with self.step("RSET"):
+            await self.smtp.rset()
+        self.in_transaction = False
+
+    async def quit(self) -> None:
+        """QUIT (bounded, errors ignored) and drop the socket."""
         smtp = self._smtp
         if smtp is None:
             return
@@ -204,9 +255,10 @@ class Session:
         except (SMTPException, OSError, TimeoutError):
             pass
         finally:
-            self._abort()
+            self.abort()
 
-    def _abort(self) -> None:
+    def abort(self) -> None:
+        """Drop the socket at once, without QUIT."""
         if self._smtp is not None:
             self._smtp.close()
 
@@ -220,10 +272,98 @@ class _Client(SMTP):
     read after those points, so aborting loses nothing.
     """
 
+    message_sent = False
+    """Set by :meth:`data`: see :attr:`Session.message_sent`."""
+
     def close(self) -> None:
         if isinstance(self.transport, asyncio.Transport):
             self.transport.abort()
         super().close()
+
+    async def data(
+        self,
+        message: str | bytes,
+        /,
+        *,
+        timeout: float | Literal[Default.token] | None = Default.token,
+    ) -> SMTPResponse:
+        """aiosmtplib's DATA, done in the open to tell whether the whole message got out.
+
+        ``message_sent`` becomes true once the ``354`` arrived and the message with its final dot
+        was handed to the transport, and stays true when the connection then breaks or the
+        reply times out, unless the transport was still holding back part of it (over its
+        write-buffer high-water mark, or anything at all when it can still be asked). With
+        those bytes unsent the server cannot have the final dot, so it cannot have accepted
+        the message.
+        """
+        self.message_sent = False
+        protocol = self.protocol
+        if protocol is None:
+            raise SMTPServerDisconnected("Connection lost")
+        if timeout is Default.token:
+            timeout = self.timeout
+        if isinstance(message, str):
+            message = message.encode("ascii")
+        payload = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)) + b".\r\n"
+
+        start = await self.execute_command(b"DATA", timeout=timeout)  # closes on drop/timeout
+        if start.code != SMTPStatus.start_input:
+            raise SMTPDataError(start.code, start.message)
+
+        transport = protocol.transport
+        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+            self.close()
+            raise SMTPServerDisconnected("Connection lost")
+        watch = _WriteWatch(protocol)
+        transport.set_protocol(watch)
+        written = False
+        try:
+            protocol.write(payload)
+            written = True
+            response = await protocol.read_response(timeout=timeout)
+        except (SMTPServerDisconnected, SMTPTimeoutError):
+            self.message_sent = (
+                written and not watch.held_back and transport.get_write_buffer_size() == 0
+            )
+            self.close()
+            raise
+        finally:
+            if transport.get_protocol() is watch:
+                transport.set_protocol(protocol)
+        if response.code != SMTPStatus.completed:
+            raise SMTPDataError(response.code, response.message)
+        return response
+
+
+class _WriteWatch(asyncio.Protocol):
+    """Stands between the transport and aiosmtplib's protocol while a message body goes out.
+
+    Every callback is passed on unchanged; on the way it notes whether the transport paused
+    writing (it holds more unsent bytes than its high-water mark) and has not resumed since. A
+    connection that breaks with an error discards those bytes without saying how many there
+    were: this is how :meth:`_Client.data` still knows.
+    """
+
+    def __init__(self, inner: SMTPProtocol) -> None:
+        self.inner = inner
+        self.held_back = False
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self.inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.held_back = True
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.held_back = False
+        self.inner.resume_writing()
 
 
 def _size_limit(value: str | None) -> int | None:

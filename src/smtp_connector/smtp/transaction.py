@@ -5,6 +5,15 @@ non-ASCII address when the server lacks SMTPUTF8 (``553 5.6.7``), a message over
 limit (``552 5.3.4``). Recipients are refused one by one: the refusals end up in
 ``DeliveryResult.rejected`` unless every recipient was refused (``RecipientsRefused``). After a
 refusal the half-built envelope is dropped with RSET.
+
+When the connection breaks, or the final reply does not come in time, after the whole message
+and its final dot went out, the server may have accepted the message: the error
+(``ConnectionDropped`` or ``ConnectTimeout``) then has ``outcome_unknown`` set, and sending the
+message again may deliver it twice (RFC 5321 section 6.1). A break before that leaves it false.
+
+The session remembers where the transaction got to, for reuse by
+:mod:`~smtp_connector.smtp.pool`: ``in_transaction`` from MAIL until DATA's ``250`` (or a
+confirmed RSET), and ``recipients_answered``.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ from __future__ import annotations
 from aiosmtplib import SMTPDataError, SMTPRecipientRefused, SMTPSenderRefused
 from aiosmtplib.protocol import normalize_message_line_endings
 
-from smtp_connector.errors import MessageRefused, RecipientsRefused
+from smtp_connector.errors import MessageRefused, RecipientsRefused, TransportError
 from smtp_connector.mail.message import Envelope
 from smtp_connector.mail.replies import ReplyCode, SmtpReply
 from smtp_connector.smtp.diagnose import with_hint
@@ -21,6 +30,11 @@ from smtp_connector.smtp.session import Session
 from smtp_connector.smtp.types import Capabilities, DeliveryResult
 
 __all__ = ["send"]
+
+_HINT_OUTCOME_UNKNOWN = (
+    "the whole message had been sent, so the server may have accepted it; sending it again "
+    "may deliver it twice"
+)
 
 
 async def send(session: Session, envelope: Envelope, data: bytes) -> DeliveryResult:
@@ -45,6 +59,8 @@ async def send(session: Session, envelope: Envelope, data: bytes) -> DeliveryRes
         rcpt_options.append("NOTIFY=SUCCESS,FAILURE")
     encoding = "utf-8" if needs_utf8 else "ascii"
 
+    session.in_transaction = True
+    session.recipients_answered = 0
     with session.step("MAIL FROM"):
         try:
             await smtp.mail(envelope.mail_from, options=mail_options, encoding=encoding)
@@ -74,6 +90,7 @@ async def send(session: Session, envelope: Envelope, data: bytes) -> DeliveryRes
                 rejected[address] = session.reply(exc.code, exc.message)
             else:
                 accepted.append(address)
+            session.recipients_answered += 1
     if not accepted:
         await session.reset()
         error = RecipientsRefused(rejected)
@@ -84,20 +101,27 @@ async def send(session: Session, envelope: Envelope, data: bytes) -> DeliveryRes
             else "check the recipient addresses; the server refused each of them",
         )
 
-    with session.step("DATA"):
-        try:
-            response = await smtp.data(data)
-        except SMTPDataError as exc:
-            if exc.code == ReplyCode.SERVICE_UNAVAILABLE:
-                raise
-            reply = session.reply(exc.code, exc.message)
-            await session.reset()
-            raise with_hint(
-                MessageRefused(
-                    f"The server at {where} refused the message: {one_line(reply)}", reply
-                ),
-                reply_hint(reply, "the server's reply says why; change the message"),
-            ) from exc
+    try:
+        with session.step("DATA"):
+            try:
+                response = await smtp.data(data)
+            except SMTPDataError as exc:
+                if exc.code == ReplyCode.SERVICE_UNAVAILABLE:
+                    raise
+                reply = session.reply(exc.code, exc.message)
+                await session.reset()
+                raise with_hint(
+                    MessageRefused(
+                        f"The server at {where} refused the message: {one_line(reply)}", reply
+                    ),
+                    reply_hint(reply, "the server's reply says why; change the message"),
+                ) from exc
+    except TransportError as error:
+        if session.message_sent:
+            error.outcome_unknown = True
+            with_hint(error, _HINT_OUTCOME_UNKNOWN)
+        raise
+    session.in_transaction = False
     return DeliveryResult(
         accepted=tuple(accepted),
         rejected=rejected,
