@@ -12,13 +12,17 @@ if the server itself hit an unexpected exception.
 
 from __future__ import annotations
 
+import secrets
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from support.certs import CertAuthority
+from support.db import PG_URL
 from support.smtp_server import NotSmtpServer, SmtpTestServer
 
 SmtpServerFactory = Callable[..., SmtpTestServer]
@@ -82,3 +86,31 @@ def closed_port() -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: SQLite, or each engine where a module parametrizes it with
+    ``pytest.mark.parametrize("database_url", ENGINES, indirect=True)`` (PostgreSQL: a new
+    database, dropped afterwards)."""
+    engine = getattr(request, "param", "sqlite")
+    if engine == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("SMTP_CONNECTOR_TEST_DATABASE_URL is not set: PostgreSQL tests not run")
+    name = "smtpc_" + secrets.token_hex(6)
+    admin = create_engine(_psycopg(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = _psycopg(PG_URL).rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)

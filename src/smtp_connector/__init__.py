@@ -37,7 +37,7 @@ from smtp_connector.mail.request import parse_send_request
 from smtp_connector.smtp.client import deliver, probe
 from smtp_connector.smtp.types import AuthMechanism, Capabilities, Security, SmtpSettings
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Address",

@@ -51,8 +51,11 @@ def serve(
     database_url: DatabaseUrl = None,
     inbox_port: Annotated[int | None, typer.Option(help="Port of the local inbox.")] = None,
     no_inbox: Annotated[bool, typer.Option("--no-inbox", help="Do not run the inbox.")] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Run the API alone; workers deliver.")
+    ] = False,
 ) -> None:
-    """Run the HTTP API (and the local inbox, with a ready ``local-inbox`` connection)."""
+    """Run the HTTP API with a delivery worker (and the local inbox, with its connection)."""
     import uvicorn
 
     from smtp_connector.api.app import create_app
@@ -80,7 +83,7 @@ def serve(
         inbox.start()
         ensure_inbox_connection(runtime, inbox)
     _banner(settings, new_key.secret if new_key else None, inbox)
-    app_ = create_app(settings, runtime=runtime, inbox=inbox)
+    app_ = create_app(settings, runtime=runtime, inbox=inbox, worker=not no_worker)
     config = uvicorn.Config(
         app_, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False
     )
@@ -90,6 +93,53 @@ def serve(
         if inbox is not None:
             inbox.stop()
         runtime.db.dispose()
+
+
+@app.command()
+def worker(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    concurrency: Annotated[int | None, typer.Option(help="Messages in flight.")] = None,
+    name: Annotated[str | None, typer.Option(help="Worker name (default host:pid).")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve /metrics on this port (127.0.0.1).")
+    ] = None,
+) -> None:
+    """Deliver queued messages without serving the API; SIGTERM drains and exits."""
+    import asyncio
+    import signal
+
+    from smtp_connector.logs import configure
+    from smtp_connector.metrics import METRICS
+    from smtp_connector.runtime import open_runtime
+
+    settings = _settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        worker_concurrency=concurrency,
+        worker_name=name,
+    )
+    configure(settings.log_level)
+    try:
+        runtime = open_runtime(settings)
+    except ConnectorError as exc:
+        raise _fail(exc) from exc
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=METRICS.registry)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await runtime.worker().run(stop)
+        finally:
+            await runtime.close()
+
+    asyncio.run(main())
 
 
 def _banner(settings: Settings, new_key: str | None, inbox: Any) -> None:

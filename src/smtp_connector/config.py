@@ -36,6 +36,21 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(default=25 * MB, ge=1)
     max_message_bytes: int = Field(default=35 * MB, ge=1)
     log_level: str = "info"
+    # Durable delivery
+    send_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long a request without Prefer: respond-async waits "
+        "for the first attempt before answering 202.",
+    )
+    lease_seconds: float = Field(default=300.0, gt=0, description="How long a claim lasts.")
+    worker_concurrency: int = Field(default=16, ge=1, description="Messages in flight per worker.")
+    poll_seconds: float = Field(default=0.5, gt=0, description="Idle worker's look at the queue.")
+    pool_max_sessions: int = Field(default=4, ge=1, description="SMTP sessions per connection.")
+    pool_idle_seconds: float = Field(default=30.0, gt=0)
+    max_batch: int = Field(default=1000, ge=1, description="Messages in one send-batch call.")
+    idempotency_ttl_seconds: float = Field(default=86400.0, ge=86400.0)
+    worker_name: str | None = Field(default=None, description="Default: host name and process id.")
 
     @property
     def resolved_database_url(self) -> str:

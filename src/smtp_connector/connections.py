@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,10 +12,23 @@ from sqlalchemy.exc import IntegrityError
 
 from smtp_connector.errors import AlreadyExists, ConnectionNotFound
 from smtp_connector.mail.message import Address
+from smtp_connector.outbox.types import RetryPolicy
 from smtp_connector.smtp.types import AuthMechanism, Security, SmtpSettings
 from smtp_connector.store.db import Database
 from smtp_connector.store.models import ConnectionRow
 from smtp_connector.store.secrets import SecretBox
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` events per ``per_seconds``; spaced evenly, so bursts never overshoot."""
+
+    count: int
+    per_seconds: float
+
+    @property
+    def interval_seconds(self) -> float:
+        return self.per_seconds / self.count
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,12 @@ class Connection:
     auth_mechanism: AuthMechanism = AuthMechanism.AUTO
     default_from: str | None = None
     allowed_senders: tuple[str, ...] = ()
+    retry_policy: RetryPolicy | None = None
+    max_sessions: int | None = None
+    rate_limit: Rate | None = None
+    """Deliveries through this connection, shared by every worker process."""
+    call_limit: Rate | None = None
+    """Send calls accepted by each API process (429 beyond it)."""
     has_password: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -72,6 +91,10 @@ def _from_row(row: ConnectionRow) -> Connection:
         auth_mechanism=AuthMechanism(row.auth_mechanism),
         default_from=row.default_from,
         allowed_senders=tuple(row.allowed_senders or ()),
+        retry_policy=RetryPolicy(**row.retry_policy) if row.retry_policy else None,
+        max_sessions=row.max_sessions,
+        rate_limit=Rate(**row.rate_limit) if row.rate_limit else None,
+        call_limit=Rate(**row.call_limit) if row.call_limit else None,
         has_password=row.password_encrypted is not None,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -82,6 +105,8 @@ def _from_row(row: ConnectionRow) -> Connection:
 def _column_value(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
     return value.value if hasattr(value, "value") else value
 
 
@@ -112,7 +137,7 @@ class ConnectionStore:
 
     def get(self, name: str) -> Connection:
         """Raises ConnectionNotFound."""
-        with self._db.session() as session:
+        with self._db.reading() as session:
             row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
             if row is None:
                 raise ConnectionNotFound(name)
@@ -125,7 +150,7 @@ class ConnectionStore:
             return None
 
     def list(self) -> list[Connection]:
-        with self._db.session() as session:
+        with self._db.reading() as session:
             rows = session.scalars(select(ConnectionRow).order_by(ConnectionRow.name)).all()
             return [_from_row(r) for r in rows]
 

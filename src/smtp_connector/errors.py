@@ -8,8 +8,12 @@ Domain code raises these; only ``api/problems.py`` turns them into HTTP answers.
     │   └── PayloadTooLarge           a size or count limit was passed: 413
     ├── NotFound                      a named thing does not exist: 404
     │   ├── ConnectionNotFound
-    │   └── ApiKeyNotFound
-    ├── AlreadyExists                 a name is taken: 409
+    │   ├── ApiKeyNotFound
+    │   └── MessageNotFound
+    ├── Conflict                      the request clashes with the current state: 409
+    │   ├── AlreadyExists             a name is taken
+    │   └── IdempotencyMismatch       the same Idempotency-Key with a different body
+    ├── RateLimited                   too many calls for a connection: 429 (``retry_after``)
     ├── SenderNotAllowed              From is outside the connection's allow-list: 403
     └── DeliveryError                 not sent; ``retryable`` says whether to try again
         ├── TransportError            could not talk to the server (connect, TLS, timeout, drop)
@@ -96,8 +100,34 @@ class ApiKeyNotFound(NotFound):
         self.key_id = key_id
 
 
-class AlreadyExists(ConnectorError):
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"There is no message with id {message_id!r}.")
+        self.message_id = message_id
+
+
+class Conflict(ConnectorError):
+    code = "conflict"
+
+
+class AlreadyExists(Conflict):
     code = "already_exists"
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency_key_reused"
+
+
+class RateLimited(ConnectorError):
+    """Too many calls; ``retry_after`` is the number of seconds until one more is allowed."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class SenderNotAllowed(ConnectorError, PermissionError):
@@ -108,6 +138,9 @@ class DeliveryError(ConnectorError):
     """Sending failed; ``retryable`` tells whether the same message may succeed later."""
 
     retryable: bool = True
+    outcome_unknown: bool = False
+    """True when the connection broke after the whole message was sent but before the reply:
+    the server may have accepted it, so a retry may deliver a duplicate (RFC 5321 section 6.1)."""
 
 
 class TransportError(DeliveryError, ConnectionError):

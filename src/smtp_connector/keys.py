@@ -90,19 +90,19 @@ class ApiKeyStore:
 
     def authenticate(self, secret: str) -> ApiKey | None:
         """The active key with this secret, or None."""
-        with self._db.session() as session:
+        with self._db.reading() as session:
             row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_secret(secret)))
             if row is None or row.revoked_at is not None:
                 return None
             return _public(row)
 
     def list(self) -> list[ApiKey]:
-        with self._db.session() as session:
+        with self._db.reading() as session:
             rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).all()
             return [_public(r) for r in rows]
 
     def count(self) -> int:
-        with self._db.session() as session:
+        with self._db.reading() as session:
             return session.scalar(select(func.count()).select_from(ApiKeyRow)) or 0
 
     def revoke(self, key_id: str) -> ApiKey:

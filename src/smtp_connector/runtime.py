@@ -8,7 +8,12 @@ from smtp_connector.config import Settings
 from smtp_connector.connections import Connection, ConnectionStore
 from smtp_connector.inbox import LOCAL_INBOX, Inbox
 from smtp_connector.keys import ApiKeyStore, NewApiKey, Scope
-from smtp_connector.sending import SendService
+from smtp_connector.metrics import METRICS
+from smtp_connector.outbox.delivery import Deliverer
+from smtp_connector.outbox.store import OutboxStore
+from smtp_connector.outbox.submit import SendService
+from smtp_connector.outbox.worker import Worker, default_worker_name
+from smtp_connector.smtp.pool import SmtpPool
 from smtp_connector.smtp.types import Security
 from smtp_connector.store.db import Database, upgrade_schema
 from smtp_connector.store.secrets import SecretBox, load_or_create_key_file
@@ -16,10 +21,35 @@ from smtp_connector.store.secrets import SecretBox, load_or_create_key_file
 
 @dataclass
 class Runtime:
+    settings: Settings
     db: Database
     connections: ConnectionStore
     keys: ApiKeyStore
+    outbox: OutboxStore
+    pool: SmtpPool
+    deliverer: Deliverer
     sender: SendService
+
+    @property
+    def name(self) -> str:
+        return self.settings.worker_name or default_worker_name()
+
+    def worker(self) -> Worker:
+        """A delivery worker for this process (``serve`` runs one unless ``--no-worker``)."""
+        s = self.settings
+        return Worker(
+            self.outbox,
+            self.deliverer,
+            name=self.name,
+            concurrency=s.worker_concurrency,
+            lease_seconds=s.lease_seconds,
+            poll_seconds=s.poll_seconds,
+        )
+
+    async def close(self) -> None:
+        await self.sender.drain()
+        await self.pool.close()
+        self.db.dispose()
 
 
 def open_runtime(settings: Settings) -> Runtime:
@@ -31,7 +61,24 @@ def open_runtime(settings: Settings) -> Runtime:
     else:
         key = load_or_create_key_file(settings.secret_key_file)
     connections = ConnectionStore(db, SecretBox(key))
-    return Runtime(db, connections, ApiKeyStore(db), SendService(connections, settings.limits))
+    outbox = OutboxStore(db)
+    pool = SmtpPool(
+        max_sessions=settings.pool_max_sessions, idle_seconds=settings.pool_idle_seconds
+    )
+    deliverer = Deliverer(outbox, connections, pool)
+    name = settings.worker_name or default_worker_name()
+    sender = SendService(
+        connections,
+        outbox,
+        deliverer,
+        settings.limits,
+        name=f"{name}:api",
+        lease_seconds=settings.lease_seconds,
+        wait_seconds=settings.send_wait_seconds,
+        max_batch=settings.max_batch,
+    )
+    METRICS.watch_queue(outbox.counts)
+    return Runtime(settings, db, connections, ApiKeyStore(db), outbox, pool, deliverer, sender)
 
 
 def ensure_admin_key(runtime: Runtime, settings: Settings) -> NewApiKey | None:

@@ -1,7 +1,8 @@
-"""The Send Email pipeline: resolve the connection, validate, check the sender, compose, deliver.
+"""The Send Email pipeline: resolve the connection, validate, check the sender, compose, commit.
 
-The outbox (a later stage) will sit between ``prepare`` and ``deliver``; ``prepare`` is what an
-HTTP request or a workflow action does before anything is committed.
+Every message goes through the outbox. ``SendService.submit`` commits it before answering; with
+``wait`` the calling process makes the first attempt itself (holding the lease) and waits for it
+up to ``wait_seconds``; otherwise a worker picks it up.
 """
 
 from __future__ import annotations
@@ -9,10 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from anyio import to_thread
-
-from smtp_connector.connections import Connection, ConnectionStore
-from smtp_connector.errors import DeliveryError, SenderNotAllowed
+from smtp_connector.connections import Connection
+from smtp_connector.errors import SenderNotAllowed
 from smtp_connector.logs import log_event
 from smtp_connector.mail.compose import compose
 from smtp_connector.mail.limits import Limits
@@ -34,7 +33,7 @@ class SendResult:
 
 
 async def deliver_message(settings: SmtpSettings, message: ComposedMessage) -> SendResult:
-    """Hand a composed message to the server; raises a DeliveryError."""
+    """Hand a composed message to the server over a new connection; raises a DeliveryError."""
     result = await client.deliver(settings, message.envelope, message.data)
     return SendResult(message.message_id, result.accepted, result.rejected, result.response)
 
@@ -53,36 +52,13 @@ def prepare(connection: Connection, payload: object, limits: Limits) -> Composed
     return compose(email)
 
 
-class SendService:
-    """Sends Send Email bodies through named connections."""
-
-    def __init__(self, connections: ConnectionStore, limits: Limits) -> None:
-        self.connections = connections
-        self.limits = limits
-
-    async def send(self, connection_name: str, payload: object) -> SendResult:
-        """Raises ConnectionNotFound, InvalidInput, SenderNotAllowed or a DeliveryError."""
-        connection = await to_thread.run_sync(self.connections.get, connection_name)
-        message = await to_thread.run_sync(prepare, connection, payload, self.limits)
-        settings = self.connections.smtp_settings(connection)
-        try:
-            result = await deliver_message(settings, message)
-        except DeliveryError as exc:
-            log_event(
-                "send.failed",
-                logging.WARNING,
-                connection=connection_name,
-                message_id=message.message_id,
-                code=exc.code,
-                retryable=exc.retryable,
-            )
-            raise
+def log_submitted(connection: str, ids: list[str], messages: list[ComposedMessage]) -> None:
+    for outbox_id, message in zip(ids, messages, strict=True):
         log_event(
-            "send.sent",
-            connection=connection_name,
+            "send.accepted",
+            logging.INFO,
+            id=outbox_id,
+            connection=connection,
             message_id=message.message_id,
-            accepted=len(result.accepted),
-            rejected=len(result.rejected),
             size=len(message.data),
         )
-        return result

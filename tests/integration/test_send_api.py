@@ -9,7 +9,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from support.api import PASSWORD, SEED, USER, ServerFactory, add_connection, send
+from support.api import NO_RETRY, PASSWORD, SEED, USER, ServerFactory, add_connection, send
 from support.certs import CertAuthority
 from support.smtp_server import Faults, SmtpTestServer, credential_forms
 
@@ -182,12 +182,28 @@ def test_every_recipient_refused_permanently_is_400(
     assert server.messages == []
 
 
+def test_transient_failure_with_retries_left_is_202_with_location(
+    client: TestClient, smtp_server_factory: ServerFactory
+) -> None:
+    server = smtp_server_factory(faults=Faults(rcpt_reply="451 4.3.0 Try again later"))
+    add_connection(client, server)
+    response = send(client, SEED)
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "retrying"
+    assert response.headers["location"] == f"/v1/messages/{body['id']}"
+    stored = client.get(response.headers["location"]).json()
+    assert stored["lastError"]["code"] == "recipients_refused"
+    assert stored["nextAttemptAt"] is not None
+    assert server.messages == []
+
+
 @pytest.mark.parametrize("reply", ["451 4.3.0 Try again later", "452 4.5.3 Too many recipients"])
-def test_transient_rcpt_refusals_are_503_with_retry_after(
+def test_transient_rcpt_refusals_without_retries_left_are_503(
     client: TestClient, smtp_server_factory: ServerFactory, reply: str
 ) -> None:
     server = smtp_server_factory(faults=Faults(rcpt_reply=reply))
-    add_connection(client, server)
+    add_connection(client, server, retryPolicy=NO_RETRY)
     response = send(client, SEED)
     assert response.status_code == 503
     assert int(response.headers["retry-after"]) > 0
@@ -216,7 +232,7 @@ def test_server_failures_map_to_502_or_503(
     smtp_code: int | None,
 ) -> None:
     server = smtp_server_factory(faults=faults)
-    add_connection(client, server)
+    add_connection(client, server, retryPolicy=NO_RETRY)
     response = send(client, SEED)
     assert response.status_code == status, response.text
     problem = response.json()
@@ -299,7 +315,7 @@ def test_silent_server_times_out_within_the_connection_timeout(
     client: TestClient, smtp_server_factory: ServerFactory
 ) -> None:
     server = smtp_server_factory(faults=Faults(silent=True))
-    add_connection(client, server, timeoutSeconds=0.5)
+    add_connection(client, server, timeoutSeconds=0.5, retryPolicy=NO_RETRY)
     started = time.monotonic()
     response = send(client, SEED)
     assert response.status_code == 503
@@ -310,7 +326,13 @@ def test_silent_server_times_out_within_the_connection_timeout(
 def test_refused_port_is_503_connect_failed(client: TestClient, closed_port: int) -> None:
     client.post(
         "/v1/connections",
-        json={"name": "mail", "server": "127.0.0.1", "port": closed_port, "security": "none"},
+        json={
+            "name": "mail",
+            "server": "127.0.0.1",
+            "port": closed_port,
+            "security": "none",
+            "retryPolicy": NO_RETRY,
+        },
     )
     response = send(client, SEED)
     assert response.status_code == 503

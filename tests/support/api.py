@@ -13,6 +13,7 @@ from support.smtp_server import SmtpTestServer
 ServerFactory = Callable[..., SmtpTestServer]
 
 USER, PASSWORD = "alice", "s3cret-Pa55"
+NO_RETRY = {"maxAttempts": 1}  # a transient failure then fails at once: 503, not 202
 
 SEED = SEED_EXAMPLE  # the payload `serve` prints in its curl example (and the README shows)
 

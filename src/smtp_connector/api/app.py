@@ -1,13 +1,18 @@
-"""The FastAPI application: routers, error handlers, and the services they share."""
+"""The FastAPI application: routers, error handlers, the services they share, and the
+delivery worker that runs beside the API unless it is turned off."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from smtp_connector import __version__
 from smtp_connector.api import problems
 from smtp_connector.api.deps import Services
-from smtp_connector.api.routes import connections, health, keys, send
+from smtp_connector.api.routes import connections, health, keys, messages, metrics, send
 from smtp_connector.api.routes import inbox as inbox_api
 from smtp_connector.config import Settings
 from smtp_connector.inbox import Inbox
@@ -15,24 +20,51 @@ from smtp_connector.runtime import Runtime, open_runtime
 
 
 def create_app(
-    settings: Settings, *, runtime: Runtime | None = None, inbox: Inbox | None = None
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    inbox: Inbox | None = None,
+    worker: bool = False,
 ) -> FastAPI:
-    """Build the app; opens (and upgrades) the database unless a runtime is handed in."""
+    """Build the app; opens (and upgrades) the database unless a runtime is handed in.
+
+    With ``worker=True`` a delivery worker runs in the app's lifespan and drains on shutdown.
+    """
     runtime = runtime or open_runtime(settings)
+    services = Services(
+        db=runtime.db,
+        connections=runtime.connections,
+        keys=runtime.keys,
+        outbox=runtime.outbox,
+        sender=runtime.sender,
+        limits=settings.limits,
+        idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
+        inbox=inbox,
+        worker=runtime.worker() if worker else None,
+    )
+    runtime.sender.on_enqueue = services.wake_workers
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(services.worker.run(stop)) if services.worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            await runtime.sender.drain()
+            await runtime.pool.close()
+
     app = FastAPI(
         title="smtp-connector",
         version=__version__,
         summary="The Logic Apps SMTP connector, self-hosted: send email through your own servers.",
+        lifespan=lifespan,
     )
-    app.state.services = Services(
-        db=runtime.db,
-        connections=runtime.connections,
-        keys=runtime.keys,
-        sender=runtime.sender,
-        limits=settings.limits,
-        inbox=inbox,
-    )
+    app.state.services = services
     problems.install(app)
-    for module in (health, connections, send, keys, inbox_api):
+    for module in (health, metrics, connections, send, messages, keys, inbox_api):
         app.include_router(module.router)
     return app

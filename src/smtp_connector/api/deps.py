@@ -14,7 +14,9 @@ from smtp_connector.connections import ConnectionStore
 from smtp_connector.inbox import Inbox
 from smtp_connector.keys import ApiKey, ApiKeyStore, Scope
 from smtp_connector.mail.limits import Limits
-from smtp_connector.sending import SendService
+from smtp_connector.outbox.store import OutboxStore
+from smtp_connector.outbox.submit import SendService
+from smtp_connector.outbox.worker import Worker
 from smtp_connector.store.db import Database
 
 
@@ -25,9 +27,16 @@ class Services:
     db: Database
     connections: ConnectionStore
     keys: ApiKeyStore
+    outbox: OutboxStore
     sender: SendService
     limits: Limits
+    idempotency_ttl_seconds: float
     inbox: Inbox | None = None
+    worker: Worker | None = None
+
+    def wake_workers(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
 
 
 def get_services(request: Request) -> Services:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,14 +13,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smtp_connector.errors import (
-    AlreadyExists,
     ConfigurationError,
+    Conflict,
     ConnectorError,
     DeliveryError,
     FieldProblem,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     RecipientsRefused,
     ReplyError,
     SenderNotAllowed,
@@ -34,6 +37,23 @@ def reply_json(reply: SmtpReply) -> dict[str, Any]:
     return {"code": reply.code, "enhancedCode": reply.enhanced_code, "message": reply.message}
 
 
+@dataclass(frozen=True)
+class Problem:
+    """An RFC 9457 problem before it becomes a response (so callers can add members)."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] | None = None
+
+    def response(self, **extra: Any) -> JSONResponse:
+        return JSONResponse(
+            {**self.body, **extra},
+            status_code=self.status,
+            headers=self.headers,
+            media_type=PROBLEM_JSON,
+        )
+
+
 def problem(
     status: int,
     code: str,
@@ -43,6 +63,18 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    return make_problem(status, code, title, detail, headers=headers, **extra).response()
+
+
+def make_problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Problem:
     body: dict[str, Any] = {
         "type": f"urn:smtp-connector:problem:{code}",
         "title": title,
@@ -51,14 +83,14 @@ def problem(
         "code": code,
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+    return Problem(status, body, headers)
 
 
 def _field_errors(problems: tuple[FieldProblem, ...]) -> list[dict[str, str]]:
     return [{"field": p.field, "message": p.message} for p in problems]
 
 
-def _delivery_problem(exc: DeliveryError) -> JSONResponse:
+def _delivery_problem(exc: DeliveryError) -> Problem:
     """Transient failures are 503 with Retry-After; permanent ones 502 (all refused: 400)."""
     extra: dict[str, Any] = {"retryable": exc.retryable}
     if isinstance(exc, ReplyError):
@@ -69,37 +101,48 @@ def _delivery_problem(exc: DeliveryError) -> JSONResponse:
     if isinstance(exc, RecipientsRefused):
         extra["rejected"] = {addr: reply_json(r) for addr, r in exc.refusals.items()}
         if not exc.retryable:
-            return problem(400, exc.code, "Every recipient was refused", exc.message, **extra)
+            return make_problem(400, exc.code, "Every recipient was refused", exc.message, **extra)
     if exc.retryable:
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return problem(
+        return make_problem(
             503, exc.code, "Delivery failed, try again later", exc.message, headers=headers, **extra
         )
-    return problem(502, exc.code, "The SMTP server refused", exc.message, **extra)
+    return make_problem(502, exc.code, "The SMTP server refused", exc.message, **extra)
 
 
-def error_response(exc: ConnectorError) -> JSONResponse:
+def to_problem(exc: ConnectorError) -> Problem:
     if isinstance(exc, PayloadTooLarge):
-        return problem(
+        return make_problem(
             413, exc.code, "Payload too large", exc.message, errors=_field_errors(exc.problems)
         )
     if isinstance(exc, InvalidInput):
-        return problem(
+        return make_problem(
             400, exc.code, "Invalid request", exc.message, errors=_field_errors(exc.problems)
         )
     if isinstance(exc, NotFound):
-        return problem(404, exc.code, "Not found", exc.message)
-    if isinstance(exc, AlreadyExists):
-        return problem(409, exc.code, "Already exists", exc.message)
+        return make_problem(404, exc.code, "Not found", exc.message)
+    if isinstance(exc, Conflict):
+        return make_problem(409, exc.code, "Conflict", exc.message)
+    if isinstance(exc, RateLimited):
+        wait = str(max(1, math.ceil(exc.retry_after)))
+        return make_problem(
+            429, exc.code, "Too many requests", exc.message, headers={"Retry-After": wait}
+        )
     if isinstance(exc, SenderNotAllowed):
-        return problem(403, exc.code, "Sender not allowed", exc.message)
+        return make_problem(403, exc.code, "Sender not allowed", exc.message)
     if isinstance(exc, DeliveryError):
         return _delivery_problem(exc)
     if isinstance(exc, ConfigurationError):
         log_event("api.configuration_error", logging.ERROR, detail=exc.message)
-        return problem(500, exc.code, "Server configuration error", exc.message)
+        return make_problem(500, exc.code, "Server configuration error", exc.message)
     log_event("api.error", logging.ERROR, code=exc.code, error=type(exc).__name__)
-    return problem(500, exc.code, "Internal error", "The server could not complete the request.")
+    return make_problem(
+        500, exc.code, "Internal error", "The server could not complete the request."
+    )
+
+
+def error_response(exc: ConnectorError) -> JSONResponse:
+    return to_problem(exc).response()
 
 
 def install(app: FastAPI) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,10 +19,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from smtp_connector.connections import Connection
+from smtp_connector.connections import Connection, Rate
 from smtp_connector.errors import InvalidInput
 from smtp_connector.keys import ApiKey, Scope
 from smtp_connector.mail.addresses import parse_address
+from smtp_connector.outbox.types import RetryPolicy
 from smtp_connector.smtp.tls import check_ca_bundle
 from smtp_connector.smtp.types import AuthMechanism, Security
 
@@ -130,6 +132,57 @@ def _ssl_alias(data: Any) -> Any:
     return data
 
 
+class RetryPolicyModel(CamelModel):
+    """Backoff for transient failures: initial * multiplier^(attempt-1), capped, +-jitter."""
+
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    initial_delay_seconds: float = Field(default=30.0, gt=0, le=86400)
+    multiplier: float = Field(default=2.0, ge=1, le=10)
+    max_delay_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
+    max_age_seconds: float = Field(default=86400.0, gt=0, le=30 * 86400)
+    jitter: float = Field(default=0.2, ge=0, le=1)
+
+    def to_domain(self) -> RetryPolicy:
+        return RetryPolicy(**self.model_dump())
+
+
+class RateLimitModel(CamelModel):
+    """At most ``messages`` deliveries per ``perSeconds``, spaced evenly across all workers."""
+
+    messages: int = Field(ge=1, le=1_000_000)
+    per_seconds: float = Field(gt=0, le=86400)
+
+    def to_domain(self) -> Rate:
+        return Rate(self.messages, self.per_seconds)
+
+    @classmethod
+    def of(cls, rate: Rate | None) -> RateLimitModel | None:
+        return None if rate is None else cls(messages=rate.count, per_seconds=rate.per_seconds)
+
+
+class CallLimitModel(CamelModel):
+    """At most ``calls`` send requests per ``perSeconds`` (Azure's is 100 per 60 s); then 429."""
+
+    calls: int = Field(ge=1, le=1_000_000)
+    per_seconds: float = Field(gt=0, le=86400)
+
+    def to_domain(self) -> Rate:
+        return Rate(self.calls, self.per_seconds)
+
+    @classmethod
+    def of(cls, rate: Rate | None) -> CallLimitModel | None:
+        return None if rate is None else cls(calls=rate.count, per_seconds=rate.per_seconds)
+
+
+def _domain(value: Any) -> Any:
+    """Turn a nested schema into its domain value (lists into tuples, secrets revealed)."""
+    if isinstance(value, (RetryPolicyModel, RateLimitModel, CallLimitModel)):
+        return value.to_domain()
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return tuple(value) if isinstance(value, list) else value
+
+
 class ConnectionCreate(CamelModel):
     name: Name
     server: Server
@@ -144,6 +197,10 @@ class ConnectionCreate(CamelModel):
     auth_mechanism: AuthMechanism = AuthMechanism.AUTO
     default_from: DefaultFrom | None = None
     allowed_senders: Senders = []
+    retry_policy: RetryPolicyModel | None = None
+    max_sessions: Annotated[int, Field(ge=1, le=100)] | None = None
+    rate_limit: RateLimitModel | None = None
+    call_limit: CallLimitModel | None = None
 
     _enable_ssl = model_validator(mode="before")(_ssl_alias)
 
@@ -161,6 +218,10 @@ class ConnectionCreate(CamelModel):
             auth_mechanism=self.auth_mechanism,
             default_from=self.default_from,
             allowed_senders=tuple(self.allowed_senders),
+            retry_policy=_domain(self.retry_policy),
+            max_sessions=self.max_sessions,
+            rate_limit=_domain(self.rate_limit),
+            call_limit=_domain(self.call_limit),
         )
 
 
@@ -179,6 +240,10 @@ class ConnectionUpdate(CamelModel):
     auth_mechanism: AuthMechanism | None = None
     default_from: DefaultFrom | None = None
     allowed_senders: Senders | None = None
+    retry_policy: RetryPolicyModel | None = None
+    max_sessions: Annotated[int, Field(ge=1, le=100)] | None = None
+    rate_limit: RateLimitModel | None = None
+    call_limit: CallLimitModel | None = None
 
     _enable_ssl = model_validator(mode="before")(_ssl_alias)
 
@@ -199,13 +264,7 @@ class ConnectionUpdate(CamelModel):
         return value
 
     def changes(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in self.model_fields_set:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                value = value.get_secret_value()
-            out[name] = tuple(value) if isinstance(value, list) else value
-        return out
+        return {name: _domain(getattr(self, name)) for name in self.model_fields_set}
 
 
 class ConnectionPublic(CamelModel):
@@ -222,12 +281,20 @@ class ConnectionPublic(CamelModel):
     auth_mechanism: AuthMechanism
     default_from: str | None
     allowed_senders: list[str]
+    retry_policy: RetryPolicyModel | None
+    max_sessions: int | None
+    rate_limit: RateLimitModel | None
+    call_limit: CallLimitModel | None
     created_at: datetime | None
     updated_at: datetime | None
 
     @classmethod
     def of(cls, connection: Connection) -> ConnectionPublic:
-        return cls.model_validate(connection, from_attributes=True)
+        plain = replace(connection, rate_limit=None, call_limit=None)
+        public = cls.model_validate(plain, from_attributes=True)
+        public.rate_limit = RateLimitModel.of(connection.rate_limit)
+        public.call_limit = CallLimitModel.of(connection.call_limit)
+        return public
 
 
 class ApiKeyCreate(CamelModel):

@@ -1,0 +1,125 @@
+"""One delivery attempt of a claimed message: connection, rate slot, SMTP, and its record."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from anyio import to_thread
+
+from smtp_connector.connections import Connection, ConnectionStore
+from smtp_connector.errors import ConfigurationError, DeliveryError
+from smtp_connector.logs import log_event
+from smtp_connector.metrics import METRICS
+from smtp_connector.outbox.store import OutboxStore
+from smtp_connector.outbox.types import Claimed, MessageStatus, RetryPolicy
+from smtp_connector.sending import SendResult
+from smtp_connector.smtp.pool import SmtpPool
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class AttemptReport:
+    """How an attempt ended: the new status (None if the lease was lost), and result or error."""
+
+    status: MessageStatus | None
+    result: SendResult | None = None
+    error: DeliveryError | None = None
+
+
+def _undeliverable(message: str, code: str, *, retryable: bool) -> DeliveryError:
+    error = DeliveryError(message)
+    error.code = code
+    error.retryable = retryable
+    return error
+
+
+class Deliverer:
+    """Runs attempts for workers and for the API's own first attempt."""
+
+    def __init__(self, store: OutboxStore, connections: ConnectionStore, pool: SmtpPool) -> None:
+        self.store = store
+        self.connections = connections
+        self.pool = pool
+
+    async def attempt(self, claimed: Claimed, worker: str) -> AttemptReport:
+        connection = await to_thread.run_sync(self.connections.find, claimed.connection)
+        if connection is None:
+            gone = _undeliverable(
+                f"The connection {claimed.connection!r} no longer exists.",
+                "connection_not_found",
+                retryable=False,
+            )
+            return await self._failed(claimed, worker, gone, DEFAULT_POLICY)
+        policy = connection.retry_policy or DEFAULT_POLICY
+        try:
+            settings = self.connections.smtp_settings(connection)
+        except ConfigurationError as exc:
+            broken = _undeliverable(exc.message, exc.code, retryable=True)
+            return await self._failed(claimed, worker, broken, policy)
+        await self._wait_for_slot(connection)
+        try:
+            delivered = await self.pool.deliver(
+                settings, claimed.envelope, claimed.data, max_sessions=connection.max_sessions
+            )
+        except DeliveryError as exc:
+            return await self._failed(claimed, worker, exc, policy)
+        result = SendResult(
+            claimed.message_id, delivered.accepted, delivered.rejected, delivered.response
+        )
+        owned = await to_thread.run_sync(
+            lambda: self.store.record_sent(
+                claimed.id,
+                worker,
+                accepted=delivered.accepted,
+                rejected=delivered.rejected,
+                response=delivered.response,
+            )
+        )
+        latency = (datetime.now(UTC) - claimed.queued_at).total_seconds()
+        METRICS.sent(claimed.connection, latency)
+        log_event(
+            "delivery.sent",
+            id=claimed.id,
+            message_id=claimed.message_id,
+            connection=claimed.connection,
+            attempt=claimed.attempt,
+            accepted=len(delivered.accepted),
+            rejected=len(delivered.rejected),
+            lease_lost=not owned,
+        )
+        return AttemptReport(MessageStatus.SENT if owned else None, result=result)
+
+    async def _wait_for_slot(self, connection: Connection) -> None:
+        """Honour the connection's delivery rate before sending (shared by all processes)."""
+        if connection.rate_limit is None:
+            return
+        interval = connection.rate_limit.interval_seconds
+        slot = await to_thread.run_sync(self.store.reserve_slot, connection.name, interval)
+        delay = (slot - datetime.now(UTC)).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _failed(
+        self, claimed: Claimed, worker: str, error: DeliveryError, policy: RetryPolicy
+    ) -> AttemptReport:
+        status = await to_thread.run_sync(
+            lambda: self.store.record_failure(claimed.id, worker, error=error, policy=policy)
+        )
+        METRICS.failed_attempt(claimed.connection, status)
+        log_event(
+            "delivery.retry" if status is MessageStatus.RETRYING else "delivery.failed",
+            logging.WARNING,
+            id=claimed.id,
+            message_id=claimed.message_id,
+            connection=claimed.connection,
+            attempt=claimed.attempt,
+            code=error.code,
+            retryable=error.retryable,
+            outcome_unknown=error.outcome_unknown,
+            status=status,
+        )
+        return AttemptReport(status, error=error)
