@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
 from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
-
-ADMIN_KEY = "test-admin-key-0123456789"
+from support.api import ADMIN_KEY
 
 
 @pytest.fixture

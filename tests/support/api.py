@@ -12,6 +12,7 @@ from support.smtp_server import SmtpTestServer
 
 ServerFactory = Callable[..., SmtpTestServer]
 
+ADMIN_KEY = "test-admin-key-0123456789"
 USER, PASSWORD = "alice", "s3cret-Pa55"
 NO_RETRY = {"maxAttempts": 1}  # a transient failure then fails at once: 503, not 202
 
