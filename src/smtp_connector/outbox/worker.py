@@ -15,7 +15,6 @@ from smtp_connector.outbox.delivery import Deliverer
 from smtp_connector.outbox.store import OutboxStore
 from smtp_connector.outbox.types import Claimed
 
-
 PURGE_EVERY_SECONDS = 600.0
 
 
@@ -111,7 +110,6 @@ class Worker:
             await asyncio.sleep(self.lease_seconds / 3)
             if self._in_flight:
                 await to_thread.run_sync(self.store.extend_leases, self.name, self.lease_seconds)
-
 
     async def _purge_expired_keys(self) -> None:
         """Forget idempotency keys past their lifetime, now and every ten minutes."""
