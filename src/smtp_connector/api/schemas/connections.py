@@ -1,117 +1,32 @@
-"""HTTP schemas named by role (``ConnectionCreate``, ``ConnectionPublic``); camelCase JSON."""
+"""Connection schemas: create, update (partial) and public view, with their nested policies.
+
+``ConnectionCreate.to_domain`` and ``ConnectionUpdate.changes`` turn validated input into
+domain values; ``ConnectionPublic.of`` is what the API shows (never the password).
+"""
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from smtp_connector.api.schemas.fields import (
+    CaBundle,
+    CamelModel,
+    DefaultFrom,
+    Name,
+    Password,
+    Port,
+    Senders,
+    Server,
+    Text,
+    Timeout,
+)
 from smtp_connector.connections import Connection, Rate
-from smtp_connector.errors import InvalidInput
-from smtp_connector.keys import ApiKey, Scope
-from smtp_connector.mail.addresses import parse_address
 from smtp_connector.outbox.types import RetryPolicy
-from smtp_connector.smtp.tls import check_ca_bundle
 from smtp_connector.smtp.types import AuthMechanism, Security
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)"
-    r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$"
-)
-# Cloud metadata services: a connection must not be a way to reach them.
-_BLOCKED_NETWORKS = (
-    ipaddress.ip_network("169.254.0.0/16"),
-    ipaddress.ip_network("fe80::/10"),
-    ipaddress.ip_network("fd00:ec2::254/128"),
-)
-
-
-def _check_name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError(
-            "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        )
-    return value
-
-
-def _check_server(value: str) -> str:
-    value = value.strip()
-    try:
-        ip = ipaddress.ip_address(value.strip("[]"))
-    except ValueError:
-        if not _HOSTNAME.match(value):
-            raise ValueError("must be a host name or an IP address") from None
-        return value.lower().rstrip(".")
-    if any(ip in net for net in _BLOCKED_NETWORKS):
-        raise ValueError("link-local and cloud metadata addresses are not allowed")
-    return str(ip)
-
-
-def _check_address(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        parse_address(value, field="defaultFrom")
-    except InvalidInput as exc:
-        raise ValueError(exc.message) from None
-    return value.strip()
-
-
-def _check_senders(values: list[str]) -> list[str]:
-    out = []
-    for item in values:
-        item = item.strip()
-        probe = "x" + item if item.startswith("@") else item
-        try:
-            address = parse_address(probe, field="allowedSenders")
-        except InvalidInput:
-            raise ValueError(f"{item!r} is neither an address nor @domain") from None
-        out.append(address.key.removeprefix("x") if item.startswith("@") else address.key)
-    return out
-
-
-def _check_pem(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            check_ca_bundle(value)
-        except InvalidInput as exc:
-            raise ValueError(exc.message) from None
-    return value
-
-
-def _no_controls(value: str | None) -> str | None:
-    if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("must not contain control characters such as CR or LF")
-    return value
-
-
-Name = Annotated[str, AfterValidator(_check_name)]
-Server = Annotated[str, Field(max_length=255), AfterValidator(_check_server)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-Text = Annotated[str, Field(max_length=512), AfterValidator(_no_controls)]
-Password = Annotated[SecretStr, Field(max_length=8192)]
-DefaultFrom = Annotated[str, Field(max_length=512), AfterValidator(_check_address)]
-Senders = Annotated[list[str], Field(max_length=1000), AfterValidator(_check_senders)]
-CaBundle = Annotated[str, Field(max_length=1_000_000), AfterValidator(_check_pem)]
-Timeout = Annotated[float, Field(gt=0, le=600)]
-
-
-class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 def _ssl_alias(data: Any) -> Any:
@@ -196,7 +111,7 @@ class ConnectionCreate(CamelModel):
     timeout_seconds: Timeout = 30.0
     auth_mechanism: AuthMechanism = AuthMechanism.AUTO
     default_from: DefaultFrom | None = None
-    allowed_senders: Senders = []
+    allowed_senders: Senders = []  # noqa: RUF012 (pydantic copies defaults per instance)
     retry_policy: RetryPolicyModel | None = None
     max_sessions: Annotated[int, Field(ge=1, le=100)] | None = None
     rate_limit: RateLimitModel | None = None
@@ -295,21 +210,3 @@ class ConnectionPublic(CamelModel):
         public.rate_limit = RateLimitModel.of(connection.rate_limit)
         public.call_limit = CallLimitModel.of(connection.call_limit)
         return public
-
-
-class ApiKeyCreate(CamelModel):
-    name: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_no_controls)]
-    scope: Scope = Scope.SEND
-
-
-class ApiKeyPublic(CamelModel):
-    id: str
-    name: str
-    scope: Scope
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, key: ApiKey) -> ApiKeyPublic:
-        return cls.model_validate(key, from_attributes=True)

@@ -1,0 +1,35 @@
+"""What every part of ``OutboxStore`` shares: the database, read transactions and the clock.
+
+``OutboxStore`` (``outbox/store.py``) is composed of focused classes (``OutboxLeases`` for
+workers, ``OutboxReads`` for readers) that all derive from ``OutboxBase``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from smtp_connector.store.db import Database
+from smtp_connector.store.models import as_utc
+
+
+def utc_now(now: datetime | None) -> datetime:
+    """``now`` as aware UTC, or the current time when None (each verb takes ``now``)."""
+    return datetime.now(UTC) if now is None else as_utc(now)
+
+
+class OutboxBase:
+    """Holds the database; each verb is one transaction of its own."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A read-only transaction: on SQLite it does not take the write lock."""
+        with self._db.session() as session:
+            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+            yield session
