@@ -267,3 +267,39 @@ def test_metrics_count_what_happened(client: TestClient, smtp_server: SmtpTestSe
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_recipients_refused_with_4xx_get_a_follow_up_with_the_same_message_id(
+    worker_client: TestClient, smtp_server_factory: ServerFactory
+) -> None:
+    server = smtp_server_factory(
+        faults=Faults(rcpt_replies={"grey@example.com": "451 4.7.1 Greylisted, try later"})
+    )
+    add_connection(worker_client, server, retryPolicy=FAST_RETRY)
+    payload = {**SEED, "To": "one@example.com;grey@example.com;two@example.com"}
+    response = send(worker_client, payload)
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["accepted"] == ["one@example.com", "two@example.com"]
+    follow_up = answer["rejected"]["grey@example.com"]["retriedAs"]
+    stored = _status(worker_client, f"/v1/messages/{answer['id']}")
+    assert stored["rejected"]["grey@example.com"]["retriedAs"] == follow_up
+
+    server.faults.rcpt_replies = {}
+    retried = _final(worker_client, f"/v1/messages/{follow_up}")
+    assert retried["status"] == "sent"
+    assert retried["recipients"] == ["grey@example.com"]
+    first, second = server.messages
+    assert first.rcpt_tos == ("one@example.com", "two@example.com")
+    assert second.rcpt_tos == ("grey@example.com",)
+    assert first.message["Message-ID"] == second.message["Message-ID"] == answer["messageId"]
+
+
+def test_permanent_refusals_get_no_follow_up(
+    client: TestClient, smtp_server_factory: ServerFactory
+) -> None:
+    server = smtp_server_factory(faults=Faults(rcpt_replies={"gone@example.com": "550 5.1.1 No"}))
+    add_connection(client, server)
+    answer = send(client, {**SEED, "To": "one@example.com;gone@example.com"}).json()
+    assert "retriedAs" not in answer["rejected"]["gone@example.com"]
+    assert _rows(client) == 1

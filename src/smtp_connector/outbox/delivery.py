@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from anyio import to_thread
 
 from smtp_connector.connections import Connection, ConnectionStore
 from smtp_connector.errors import ConfigurationError, DeliveryError
 from smtp_connector.logs import log_event
+from smtp_connector.mail.message import ComposedMessage
+from smtp_connector.mail.replies import SmtpReply
 from smtp_connector.metrics import METRICS
 from smtp_connector.outbox.store import OutboxStore
 from smtp_connector.outbox.types import Claimed, MessageStatus, RetryPolicy
@@ -28,6 +31,8 @@ class AttemptReport:
     status: MessageStatus | None
     result: SendResult | None = None
     error: DeliveryError | None = None
+    follow_up: str | None = None
+    """The message that retries the recipients refused with a 4xx, if any."""
 
 
 def _undeliverable(message: str, code: str, *, retryable: bool) -> DeliveryError:
@@ -79,6 +84,9 @@ class Deliverer:
                 response=delivered.response,
             )
         )
+        follow_up = None
+        if owned:
+            follow_up = await self._retry_refused_recipients(claimed, delivered.rejected, policy)
         latency = (datetime.now(UTC) - claimed.queued_at).total_seconds()
         METRICS.sent(claimed.connection, latency)
         log_event(
@@ -91,7 +99,38 @@ class Deliverer:
             rejected=len(delivered.rejected),
             lease_lost=not owned,
         )
-        return AttemptReport(MessageStatus.SENT if owned else None, result=result)
+        status = MessageStatus.SENT if owned else None
+        return AttemptReport(status, result=result, follow_up=follow_up)
+
+    async def _retry_refused_recipients(
+        self, claimed: Claimed, rejected: Mapping[str, SmtpReply], policy: RetryPolicy
+    ) -> str | None:
+        """Recipients refused with a 4xx (greylisting, full mailbox) get a follow-up message:
+        the same bytes and Message-ID, for them alone, due after the policy's first delay."""
+        transient = [address for address, reply in rejected.items() if reply.is_transient]
+        if not transient:
+            return None
+        follow_up = ComposedMessage(
+            data=claimed.data,
+            envelope=replace(claimed.envelope, rcpt_to=tuple(transient)),
+            message_id=claimed.message_id,
+        )
+        due = datetime.now(UTC) + timedelta(seconds=policy.delay_for(1))
+
+        def enqueue() -> str:
+            [follow_up_id] = self.store.enqueue(claimed.connection, [follow_up], due_at=due)
+            self.store.note_follow_up(claimed.id, transient, follow_up_id)
+            return follow_up_id
+
+        follow_up_id = await to_thread.run_sync(enqueue)
+        log_event(
+            "delivery.follow_up",
+            id=claimed.id,
+            follow_up=follow_up_id,
+            connection=claimed.connection,
+            recipients=len(transient),
+        )
+        return follow_up_id
 
     async def _wait_for_slot(self, connection: Connection) -> None:
         """Honour the connection's delivery rate before sending (shared by all processes)."""

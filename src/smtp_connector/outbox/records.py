@@ -28,8 +28,10 @@ def message_rows(
     claim_for: str | None,
     lease_seconds: float,
     now: datetime,
+    due_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """New ``messages`` rows: queued, or leased to ``claim_for`` with attempt #1 begun."""
+    """New ``messages`` rows: queued (due at ``due_at``, default now), or leased to
+    ``claim_for`` with attempt #1 begun."""
     leased = claim_for is not None
     status = MessageStatus.SENDING if leased else MessageStatus.QUEUED
     lease_expires_at = now + timedelta(seconds=lease_seconds) if leased else None
@@ -46,7 +48,7 @@ def message_rows(
             "data": message.data,
             "size": len(message.data),
             "attempt_count": 1 if leased else 0,
-            "next_attempt_at": now,
+            "next_attempt_at": due_at or now,
             "lease_owner": claim_for,
             "lease_expires_at": lease_expires_at,
             "created_at": now,

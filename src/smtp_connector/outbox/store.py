@@ -65,11 +65,12 @@ class OutboxStore(OutboxLeases, OutboxReads):
         lease_seconds: float = 60.0,
         idempotency: IdempotencyRequest | None = None,
         now: datetime | None = None,
+        due_at: datetime | None = None,
     ) -> list[str]:
         """Commit every message (all or none) and return their ids, in order.
 
-        Each is ``queued`` and due at ``now``; with ``claim_for`` each is instead leased to
-        that worker with attempt #1 open (the caller delivers it at once). With
+        Each is ``queued`` and due at ``due_at`` (default ``now``); with ``claim_for`` each is
+        instead leased to that worker with attempt #1 open (the caller delivers it at once). With
         ``idempotency`` the key is stored in the same transaction; a live key raises
         IdempotentReplay (same request) or IdempotencyMismatch (different request).
         """
@@ -80,7 +81,9 @@ class OutboxStore(OutboxLeases, OutboxReads):
                 with self._db.session() as session:
                     if idempotency is not None:
                         keys.reserve(session, idempotency, ids, now)
-                    self._insert(session, connection, messages, ids, claim_for, lease_seconds, now)
+                    self._insert(
+                        session, connection, messages, ids, claim_for, lease_seconds, now, due_at
+                    )
                 return ids
             except IntegrityError:
                 if idempotency is None:
@@ -101,16 +104,30 @@ class OutboxStore(OutboxLeases, OutboxReads):
         claim_for: str | None,
         lease_seconds: float,
         now: datetime,
+        due_at: datetime | None = None,
     ) -> None:
         if not messages:
             return
-        rows = records.message_rows(connection, messages, ids, claim_for, lease_seconds, now)
+        rows = records.message_rows(
+            connection, messages, ids, claim_for, lease_seconds, now, due_at
+        )
         session.execute(q.INSERT_MESSAGES, rows)
         if claim_for is not None:
             opened = [
                 {"message": i, "number": 1, "worker": claim_for, "started_at": now} for i in ids
             ]
             session.execute(q.OPEN_ATTEMPTS, opened)
+
+    def note_follow_up(self, id: str, addresses: Sequence[str], follow_up: str) -> None:
+        """Mark refused recipients of a sent message as retried in the ``follow_up`` message."""
+        with self._db.session() as session:
+            row = session.get(MessageRow, id, options=[defer(MessageRow.data)])
+            if row is None:
+                raise MessageNotFound(id)
+            rejected = dict(row.rejected or {})
+            for address in addresses:
+                rejected[address] = {**rejected.get(address, {}), "retriedAs": follow_up}
+            row.rejected = rejected
 
     def save_idempotent_response(
         self, scope: str, key: str, status_code: int, response: dict[str, Any]

@@ -36,6 +36,8 @@ class Sent:
 
     id: str
     result: SendResult
+    follow_up: str | None = None
+    """The message retrying the recipients the server refused with a 4xx."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ class SendService:
         except TimeoutError:
             return Accepted(outbox_id, message.message_id, MessageStatus.SENDING)
         if report.result is not None:
-            return Sent(outbox_id, report.result)
+            return Sent(outbox_id, report.result, report.follow_up)
         if report.status is MessageStatus.FAILED and report.error is not None:
             return Failed(outbox_id, report.error)
         return Accepted(outbox_id, message.message_id, report.status or MessageStatus.SENDING)

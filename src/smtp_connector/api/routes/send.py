@@ -72,7 +72,11 @@ def _answer(submission: Submission) -> JSONResponse:
                 "messageId": result.message_id,
                 "status": "sent",
                 "accepted": list(result.accepted),
-                "rejected": {a: reply_json(r) for a, r in result.rejected.items()},
+                "rejected": {
+                    a: reply_json(r)
+                    | ({"retriedAs": submission.follow_up} if r.is_transient else {})
+                    for a, r in result.rejected.items()
+                },
                 "response": str(result.response),
             }
         )
