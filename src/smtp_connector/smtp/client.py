@@ -67,10 +67,12 @@ of the password in any form (see :class:`~smtp_connector.smtp.diagnose.Redactor`
 is never logged, never put into a message, and never sent before TLS when TLS is required.
 
 The conversation is spread over small modules: :mod:`~smtp_connector.smtp.session` (connect,
-greeting, EHLO, STARTTLS, capabilities, QUIT), :mod:`~smtp_connector.smtp.auth` (choosing and
-running AUTH), :mod:`~smtp_connector.smtp.transaction` (MAIL, RCPT, DATA) and
+greeting, EHLO, STARTTLS, capabilities, QUIT), :mod:`~smtp_connector.smtp.ehlo` (the EHLO host
+name, the SIZE limit), :mod:`~smtp_connector.smtp.wire` (the aiosmtplib client, and the DATA
+exchange that tells whether the outcome is unknown), :mod:`~smtp_connector.smtp.auth` (choosing
+and running AUTH), :mod:`~smtp_connector.smtp.transaction` (MAIL, RCPT, DATA) and
 :mod:`~smtp_connector.smtp.failures` (the error translation above). This module strings them
-together.
+together; :mod:`~smtp_connector.smtp.pool` keeps sessions open across messages.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Opening an SMTP conversation: connect, greeting, EHLO (or HELO), STARTTLS, capabilities.
 
-A :class:`Session` is one conversation over one aiosmtplib client. It remembers the protocol step
-being done, whether TLS is on and whether the login succeeded. Each step runs inside
-:meth:`Session.step`, which translates third-party errors (:mod:`~smtp_connector.smtp.failures`).
-aiosmtplib's own automatic STARTTLS and login are switched off: :meth:`Session.open` applies the
-``security`` rules of :mod:`smtp_connector.smtp.client`, and leaving the ``async with`` block
-sends QUIT (bounded) and drops the socket.
+A :class:`Session` is one conversation over one aiosmtplib client (a
+:class:`~smtp_connector.smtp.wire.WireClient`). It remembers the protocol step being done,
+whether TLS is on and whether the login succeeded. Each step runs inside :meth:`Session.step`,
+which translates third-party errors (:mod:`~smtp_connector.smtp.failures`). aiosmtplib's own
+automatic STARTTLS and login are switched off: :meth:`Session.open` applies the ``security``
+rules of :mod:`smtp_connector.smtp.client`, and leaving the ``async with`` block sends QUIT
+(bounded) and drops the socket.
 
 A session may carry several mail transactions (:mod:`smtp_connector.smtp.pool`): it remembers
 whether the last one was left unfinished (``in_transaction``; :meth:`Session.ready_for_mail` then
@@ -15,40 +16,26 @@ connection broke (``message_sent``: the outcome of that message is unknown).
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import TracebackType
-from typing import Literal
 
-from aiosmtplib import (
-    SMTP,
-    SMTPDataError,
-    SMTPException,
-    SMTPHeloError,
-    SMTPResponse,
-    SMTPResponseException,
-    SMTPServerDisconnected,
-    SMTPStatus,
-    SMTPTimeoutError,
-)
-from aiosmtplib.protocol import PERIOD_REGEX, SMTPProtocol, normalize_message_line_endings
-from aiosmtplib.typing import Default
+from aiosmtplib import SMTP, SMTPException, SMTPHeloError, SMTPResponseException
 
 from smtp_connector.errors import ConnectorError, InvalidInput, TlsFailed
 from smtp_connector.mail.replies import ReplyCode, SmtpReply
 from smtp_connector.smtp.diagnose import HINT_NO_STARTTLS, with_hint
+from smtp_connector.smtp.ehlo import default_client_hostname, size_limit
 from smtp_connector.smtp.failures import Peer, one_line, scrub, translate
 from smtp_connector.smtp.tls import client_context
 from smtp_connector.smtp.types import Capabilities, Security, SmtpSettings
+from smtp_connector.smtp.wire import WireClient
 
 __all__ = ["Session"]
 
 # QUIT is a courtesy: never wait long for its answer.
 _QUIT_TIMEOUT = 5.0
-_hostname_cache: dict[str, str] = {}
 
 
 class Session:
@@ -66,7 +53,7 @@ class Session:
         """MAIL was sent and the transaction has not ended (DATA answered 250, or a RSET)."""
         self.recipients_answered = 0
         """RCPT replies received in the current transaction (refusals included)."""
-        self._smtp: _Client | None = None
+        self._smtp: WireClient | None = None
 
     def __repr__(self) -> str:
         return f"<SMTP session {self.where} step={self.current_step} tls={self.tls}>"
@@ -133,11 +120,11 @@ class Session:
         context: ssl.SSLContext | None = None
         if settings.security is not Security.NONE:
             context = client_context(settings)
-        local_hostname = settings.client_hostname or await _default_client_hostname(
+        local_hostname = settings.client_hostname or await default_client_hostname(
             settings.timeout_seconds
         )
         try:
-            self._smtp = _Client(
+            self._smtp = WireClient(
                 hostname=settings.host,
                 port=settings.port,
                 local_hostname=local_hostname,
@@ -212,7 +199,7 @@ class Session:
             authenticated=self.authenticated,
             starttls=self.offered_starttls,
             auth_mechanisms=tuple(dict.fromkeys(m.upper() for m in smtp.server_auth_methods)),
-            size_limit=_size_limit(extensions.get("size")),
+            size_limit=size_limit(extensions.get("size")),
             pipelining="pipelining" in extensions,
             eightbitmime="8bitmime" in extensions,
             smtputf8="smtputf8" in extensions,
@@ -261,133 +248,3 @@ class Session:
         """Drop the socket at once, without QUIT."""
         if self._smtp is not None:
             self._smtp.close()
-
-
-class _Client(SMTP):
-    """aiosmtplib's client whose ``close()`` drops the socket at once.
-
-    aiosmtplib closes the connection itself after QUIT, a 421, a timeout or a disconnect. Over TLS
-    a plain ``close()`` starts a TLS shutdown that keeps the socket open until the server answers
-    it, which may be never (or only after the event loop is gone, leaking the socket). Nothing is
-    read after those points, so aborting loses nothing.
-    """
-
-    message_sent = False
-    """Set by :meth:`data`: see :attr:`Session.message_sent`."""
-
-    def close(self) -> None:
-        if isinstance(self.transport, asyncio.Transport):
-            self.transport.abort()
-        super().close()
-
-    async def data(
-        self,
-        message: str | bytes,
-        /,
-        *,
-        timeout: float | Literal[Default.token] | None = Default.token,
-    ) -> SMTPResponse:
-        """aiosmtplib's DATA, done in the open to tell whether the whole message got out.
-
-        ``message_sent`` becomes true once the ``354`` arrived and the message with its final dot
-        was handed to the transport, and stays true when the connection then breaks or the
-        reply times out, unless the transport was still holding back part of it (over its
-        write-buffer high-water mark, or anything at all when it can still be asked). With
-        those bytes unsent the server cannot have the final dot, so it cannot have accepted
-        the message.
-        """
-        self.message_sent = False
-        protocol = self.protocol
-        if protocol is None:
-            raise SMTPServerDisconnected("Connection lost")
-        if timeout is Default.token:
-            timeout = self.timeout
-        if isinstance(message, str):
-            message = message.encode("ascii")
-        payload = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)) + b".\r\n"
-
-        start = await self.execute_command(b"DATA", timeout=timeout)  # closes on drop/timeout
-        if start.code != SMTPStatus.start_input:
-            raise SMTPDataError(start.code, start.message)
-
-        transport = protocol.transport
-        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
-            self.close()
-            raise SMTPServerDisconnected("Connection lost")
-        watch = _WriteWatch(protocol)
-        transport.set_protocol(watch)
-        written = False
-        try:
-            protocol.write(payload)
-            written = True
-            response = await protocol.read_response(timeout=timeout)
-        except (SMTPServerDisconnected, SMTPTimeoutError):
-            self.message_sent = (
-                written and not watch.held_back and transport.get_write_buffer_size() == 0
-            )
-            self.close()
-            raise
-        finally:
-            if transport.get_protocol() is watch:
-                transport.set_protocol(protocol)
-        if response.code != SMTPStatus.completed:
-            raise SMTPDataError(response.code, response.message)
-        return response
-
-
-class _WriteWatch(asyncio.Protocol):
-    """Stands between the transport and aiosmtplib's protocol while a message body goes out.
-
-    Every callback is passed on unchanged; on the way it notes whether the transport paused
-    writing (it holds more unsent bytes than its high-water mark) and has not resumed since. A
-    connection that breaks with an error discards those bytes without saying how many there
-    were: this is how :meth:`_Client.data` still knows.
-    """
-
-    def __init__(self, inner: SMTPProtocol) -> None:
-        self.inner = inner
-        self.held_back = False
-
-    def data_received(self, data: bytes) -> None:
-        self.inner.data_received(data)
-
-    def eof_received(self) -> bool | None:
-        return self.inner.eof_received()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.inner.connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        self.held_back = True
-        self.inner.pause_writing()
-
-    def resume_writing(self) -> None:
-        self.held_back = False
-        self.inner.resume_writing()
-
-
-def _size_limit(value: str | None) -> int | None:
-    """The SIZE extension's parameter: a positive limit in bytes, or no limit (absent/0)."""
-    if value is None:
-        return None
-    words = value.split()
-    if not words or not words[0].isdigit():
-        return None
-    limit = int(words[0])
-    return limit or None
-
-
-async def _default_client_hostname(timeout: float) -> str:
-    """This machine's FQDN for EHLO (looked up once, bounded by ``timeout``)."""
-    cached = _hostname_cache.get("fqdn")
-    if cached is not None:
-        return cached
-    try:
-        name = await asyncio.wait_for(asyncio.to_thread(socket.getfqdn), timeout)
-    except (TimeoutError, OSError):
-        return "localhost"
-    name = name.strip()
-    if not name or not name.isascii() or any(c.isspace() or ord(c) < 33 for c in name):
-        name = "localhost"
-    _hostname_cache["fqdn"] = name
-    return name
