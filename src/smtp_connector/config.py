@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     pool_idle_seconds: float = Field(default=30.0, gt=0)
     max_batch: int = Field(default=1000, ge=1, description="Messages in one send-batch call.")
     idempotency_ttl_seconds: float = Field(default=86400.0, ge=86400.0)
+    retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Keep sent, failed and cancelled messages this long; 0 keeps them forever.",
+    )
     worker_name: str | None = Field(default=None, description="Default: host name and process id.")
 
     @property

@@ -763,3 +763,43 @@ def test_the_migration_downgrades_and_upgrades(db: Database) -> None:
     upgrade_schema(db.engine)
     store = OutboxStore(db)
     assert enqueue(store)
+
+
+def test_purge_finished_deletes_old_final_messages_and_their_attempts(
+    store: OutboxStore, db: Database
+) -> None:
+    old_sent, old_queued = enqueue(store, 2, when=at(0))
+    [claimed] = [c for c in store.claim("w", 10, 60, now=at(1)) if c.id == old_sent]
+    store.release("w", [old_queued], now=at(1))
+    assert store.record_sent(
+        claimed.id,
+        "w",
+        accepted=("bob@example.com",),
+        rejected={},
+        response=SmtpReply(250, "ok"),
+        now=at(2),
+    )
+    [recent] = enqueue(store, 1, when=at(86_000))
+    store.cancel(recent, now=at(86_000))
+    assert count(db, AttemptRow) >= 1
+
+    purged = store.purge_finished(timedelta(days=1), now=at(86_400 + 3))
+    assert purged == 1
+    with pytest.raises(MessageNotFound):
+        store.get(old_sent)
+    assert store.get(old_queued).status is MessageStatus.QUEUED  # not final: kept
+    assert store.get(recent).status is MessageStatus.CANCELLED  # too recent: kept
+    assert count_attempts_of(db, old_sent) == 0
+    assert count(db, AttemptRow) == count_attempts_of(db, old_queued) + count_attempts_of(
+        db, recent
+    )
+
+
+def count_attempts_of(db: Database, message_id: str) -> int:
+    with db.session() as session:
+        return (
+            session.scalar(
+                select(func.count()).select_from(AttemptRow).where(AttemptRow.message == message_id)
+            )
+            or 0
+        )

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -135,6 +135,19 @@ class OutboxStore(OutboxLeases, OutboxReads):
         """Store the first answer given for a key, to be replayed to repeats."""
         with self._db.session() as session:
             keys.save_response(session, scope, key, status_code, response)
+
+    def purge_finished(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete sent, failed and cancelled messages (and their attempts) last changed more
+        than ``older_than`` ago; returns how many messages."""
+        cutoff = utc_now(now) - older_than
+        final = [s.value for s in MessageStatus if s.is_final]
+        with self._db.session() as session:
+            result = session.execute(
+                delete(MessageRow).where(
+                    MessageRow.status.in_(final), MessageRow.updated_at < cutoff
+                )
+            )
+            return int(cast(CursorResult[Any], result).rowcount)
 
     def purge_idempotency(self, now: datetime | None = None) -> int:
         """Delete expired keys; returns how many."""

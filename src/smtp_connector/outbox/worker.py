@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from datetime import timedelta
 from typing import Any
 
 from anyio import to_thread
@@ -38,6 +39,7 @@ class Worker:
         concurrency: int = 16,
         lease_seconds: float = 300.0,
         poll_seconds: float = 0.5,
+        retention: timedelta | None = None,
     ) -> None:
         self.store = store
         self.deliverer = deliverer
@@ -45,6 +47,7 @@ class Worker:
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
+        self.retention = retention
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
 
@@ -55,7 +58,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         log_event("worker.started", worker=self.name, concurrency=self.concurrency)
         renewer = asyncio.create_task(self._renew_leases())
-        housekeeping = asyncio.create_task(self._purge_expired_keys())
+        housekeeping = asyncio.create_task(self._housekeeping())
         try:
             while not stop.is_set():
                 claimed: list[Claimed] = []
@@ -111,12 +114,16 @@ class Worker:
             if self._in_flight:
                 await to_thread.run_sync(self.store.extend_leases, self.name, self.lease_seconds)
 
-    async def _purge_expired_keys(self) -> None:
-        """Forget idempotency keys past their lifetime, now and every ten minutes."""
+    async def _housekeeping(self) -> None:
+        """Now and every ten minutes: forget expired idempotency keys and, with a retention
+        period, finished messages older than it."""
         while True:
-            purged = await to_thread.run_sync(self.store.purge_idempotency)
-            if purged:
-                log_event("worker.idempotency_purged", worker=self.name, keys=purged)
+            keys = await to_thread.run_sync(self.store.purge_idempotency)
+            messages = 0
+            if self.retention is not None:
+                messages = await to_thread.run_sync(self.store.purge_finished, self.retention)
+            if keys or messages:
+                log_event("worker.purged", worker=self.name, keys=keys, messages=messages)
             await asyncio.sleep(PURGE_EVERY_SECONDS)
 
 
