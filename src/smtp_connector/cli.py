@@ -81,7 +81,11 @@ def serve(
     if settings.inbox:
         inbox = Inbox(settings.inbox_host, settings.inbox_port, settings.inbox_capacity)
         inbox.start()
-        ensure_inbox_connection(runtime, inbox)
+        try:
+            ensure_inbox_connection(runtime, inbox)
+        except ConnectorError as exc:
+            inbox.stop()
+            raise _fail(exc) from exc
     _banner(settings, new_key.secret if new_key else None, inbox)
     app_ = create_app(settings, runtime=runtime, inbox=inbox, worker=not no_worker)
     config = uvicorn.Config(

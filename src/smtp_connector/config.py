@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     pool_idle_seconds: float = Field(default=30.0, gt=0)
     max_batch: int = Field(default=1000, ge=1, description="Messages in one send-batch call.")
     idempotency_ttl_seconds: float = Field(default=86400.0, ge=86400.0)
+    allowed_smtp_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated host names, *.domain wildcards, IPs and "
+        "networks that connections may point at; unset: any (but link-local and metadata).",
+    )
     retention_days: float = Field(
         default=30.0,
         ge=0,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from smtp_connector.errors import AlreadyExists, ConnectionNotFound
+from smtp_connector.hosts import HostAllowList
 from smtp_connector.mail.message import Address
 from smtp_connector.outbox.types import RetryPolicy
 from smtp_connector.smtp.types import AuthMechanism, Security, SmtpSettings
@@ -113,12 +114,15 @@ def _column_value(value: Any) -> Any:
 class ConnectionStore:
     """Domain verbs over the ``connections`` table; every write is one transaction."""
 
-    def __init__(self, db: Database, box: SecretBox) -> None:
+    def __init__(self, db: Database, box: SecretBox, hosts: HostAllowList | None = None) -> None:
         self._db = db
         self._box = box
+        self._hosts = hosts or HostAllowList()
 
     def create(self, connection: Connection, password: str | None) -> Connection:
-        """Raises AlreadyExists when the name is taken."""
+        """Raises AlreadyExists when the name is taken, HostNotAllowed for a server outside
+        the operator's allow-list."""
+        self._hosts.check(connection.server)
         now = datetime.now(UTC)
         values = {name: _column_value(getattr(connection, name)) for name in _EDITABLE}
         row = ConnectionRow(
@@ -155,7 +159,10 @@ class ConnectionStore:
             return [_from_row(r) for r in rows]
 
     def update(self, name: str, changes: Mapping[str, Any]) -> Connection:
-        """Apply the given fields; ``password`` None clears it. Raises ConnectionNotFound."""
+        """Apply the given fields; ``password`` None clears it. Raises ConnectionNotFound or
+        HostNotAllowed."""
+        if "server" in changes:
+            self._hosts.check(changes["server"])
         unknown = set(changes) - _EDITABLE - {"password"}
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
@@ -181,7 +188,11 @@ class ConnectionStore:
             session.delete(row)
 
     def smtp_settings(self, connection: Connection) -> SmtpSettings:
-        """The transport parameters with the password decrypted, for one conversation."""
+        """The transport parameters with the password decrypted, for one conversation.
+
+        Raises HostNotAllowed when the allow-list no longer admits the server, and
+        ConfigurationError when the password cannot be decrypted."""
+        self._hosts.check(connection.server)
         password = None
         if connection.password_encrypted:
             password = self._box.decrypt(connection.password_encrypted)

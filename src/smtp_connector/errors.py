@@ -15,6 +15,7 @@ Domain code raises these; only ``api/problems.py`` turns them into HTTP answers.
     │   └── IdempotencyMismatch       the same Idempotency-Key with a different body
     ├── RateLimited                   too many calls for a connection: 429 (``retry_after``)
     ├── SenderNotAllowed              From is outside the connection's allow-list: 403
+    ├── HostNotAllowed                the SMTP server is outside the operator's allow-list: 403
     └── DeliveryError                 not sent; ``retryable`` says whether to try again
         ├── TransportError            could not talk to the server (connect, TLS, timeout, drop)
         │   ├── ConnectFailed         code ``connect_failed``
@@ -132,6 +133,10 @@ class RateLimited(ConnectorError):
 
 class SenderNotAllowed(ConnectorError, PermissionError):
     code = "sender_not_allowed"
+
+
+class HostNotAllowed(ConnectorError, PermissionError):
+    code = "host_not_allowed"
 
 
 class DeliveryError(ConnectorError):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from smtp_connector.config import Settings
 from smtp_connector.connections import Connection, ConnectionStore
+from smtp_connector.hosts import HostAllowList
 from smtp_connector.inbox import LOCAL_INBOX, Inbox
 from smtp_connector.keys import ApiKeyStore, NewApiKey, Scope
 from smtp_connector.metrics import METRICS
@@ -60,7 +61,8 @@ def open_runtime(settings: Settings) -> Runtime:
         key = settings.secret_key.get_secret_value()
     else:
         key = load_or_create_key_file(settings.secret_key_file)
-    connections = ConnectionStore(db, SecretBox(key))
+    hosts = HostAllowList.parse(settings.allowed_smtp_hosts)
+    connections = ConnectionStore(db, SecretBox(key), hosts)
     outbox = OutboxStore(db)
     pool = SmtpPool(
         max_sessions=settings.pool_max_sessions, idle_seconds=settings.pool_idle_seconds

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
 from smtp_connector.keys import Scope
-from smtp_connector.runtime import Runtime, open_runtime
-from smtp_connector.store.models import ApiKeyRow, ConnectionRow
+from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
+from smtp_connector.store.models import ApiKeyRow, ConnectionRow, MessageRow
+from support.api import ADMIN_KEY
 from support.db import ENGINES
 
 pytestmark = pytest.mark.parametrize("database_url", ENGINES, indirect=True)
@@ -234,3 +235,30 @@ def test_a_different_secret_key_is_a_clear_error_not_a_traceback(
     assert problem["code"] == "configuration_error"
     assert "SECRET_KEY" in problem["detail"]
     assert "Traceback" not in response.text
+
+
+def test_operator_allow_list_of_smtp_hosts(client: TestClient, settings: Settings) -> None:
+    legacy = {**OFFICE, "name": "legacy", "server": "smtp.evil.test"}
+    assert client.post("/v1/connections", json=legacy).status_code == 201  # before the list
+    strict = settings.model_copy(update={"allowed_smtp_hosts": "*.example.com"})
+    runtime = open_runtime(strict)
+    ensure_admin_key(runtime, strict)
+    with TestClient(create_app(strict, runtime=runtime)) as limited:
+        limited.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
+        refused = limited.post("/v1/connections", json={**OFFICE, "server": "smtp.evil.test"})
+        assert refused.status_code == 403
+        assert refused.json()["code"] == "host_not_allowed"
+        assert limited.post("/v1/connections", json=OFFICE).status_code == 201
+        moved = limited.patch("/v1/connections/office", json={"server": "10.0.0.25"})
+        assert moved.status_code == 403
+        assert limited.get("/v1/connections/office").json()["server"] == "smtp.example.com"
+        sent = limited.post(
+            "/v1/connections/legacy/send",
+            json={"From": "a@example.com", "To": "b@example.com", "Subject": "x", "Body": "y"},
+        )
+        assert sent.status_code == 403
+        assert limited.post("/v1/connections/legacy/test").status_code == 403
+        with runtime.db.session() as session:
+            assert session.scalar(select(func.count()).select_from(MessageRow)) == 0
+    assert _rows(runtime) == 2
+    runtime.db.dispose()

@@ -18,6 +18,7 @@ from smtp_connector.errors import (
     ConnectorError,
     DeliveryError,
     FieldProblem,
+    HostNotAllowed,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -130,6 +131,8 @@ def to_problem(exc: ConnectorError) -> Problem:
         )
     if isinstance(exc, SenderNotAllowed):
         return make_problem(403, exc.code, "Sender not allowed", exc.message)
+    if isinstance(exc, HostNotAllowed):
+        return make_problem(403, exc.code, "SMTP server not allowed", exc.message)
     if isinstance(exc, DeliveryError):
         return _delivery_problem(exc)
     if isinstance(exc, ConfigurationError):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from anyio import to_thread
 
 from smtp_connector.connections import Connection, ConnectionStore
-from smtp_connector.errors import ConfigurationError, DeliveryError
+from smtp_connector.errors import ConfigurationError, DeliveryError, HostNotAllowed
 from smtp_connector.logs import log_event
 from smtp_connector.mail.message import ComposedMessage
 from smtp_connector.mail.replies import SmtpReply
@@ -62,8 +62,10 @@ class Deliverer:
         policy = connection.retry_policy or DEFAULT_POLICY
         try:
             settings = self.connections.smtp_settings(connection)
-        except ConfigurationError as exc:
-            broken = _undeliverable(exc.message, exc.code, retryable=True)
+        except (ConfigurationError, HostNotAllowed) as exc:
+            # A lost key may come back; a host taken off the allow-list is an operator's choice.
+            retryable = isinstance(exc, ConfigurationError)
+            broken = _undeliverable(exc.message, exc.code, retryable=retryable)
             return await self._failed(claimed, worker, broken, policy)
         await self._wait_for_slot(connection)
         try:
