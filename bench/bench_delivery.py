@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import smtplib
@@ -166,12 +167,37 @@ async def run_ours(port: int, n: int, *, sessions: int | None, compose_each: boo
         await pool.close()
 
 
+NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
+
+
+def nodemailer_case(port: int, n: int, sessions: int) -> Callable[[], float] | None:
+    """Nodemailer's pool, when ``node`` and ``bench/node/node_modules`` (npm ci) are there."""
+    node = shutil.which("node")
+    if node is None or not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "nodemailer")):
+        return None
+    script = os.path.join(NODE_DIR, "nodemailer_pool.js")
+
+    def run() -> float:
+        out = subprocess.run(
+            [node, script, str(port), str(n), str(sessions)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        ).stdout
+        rate: float = json.loads(out)["rate"]
+        return rate
+
+    return run
+
+
 def measure(fn: Callable[[], object], n: int, rounds: int) -> float:
+    """Median msgs/s; a case that reports its own rate (a float) is taken at its word."""
     rates = []
     for _ in range(rounds):
         started = time.perf_counter()
-        fn()
-        rates.append(n / (time.perf_counter() - started))
+        own = fn()
+        rates.append(own if isinstance(own, float) else n / (time.perf_counter() - started))
     return statistics.median(rates)
 
 
@@ -207,7 +233,13 @@ def main() -> None:
         ("smtp-connector pool, 1 session, prebuilt", ours(1, False)),
         ("smtp-connector pool, 8 sessions, prebuilt", ours(8, False)),
         ("smtp-connector pool, 8 sessions, composing each", ours(8, True)),
+        ("smtp-connector pool, 5 sessions, composing each", ours(5, True)),
     ]
+    peer = nodemailer_case(port, n, 5)
+    if peer is not None:
+        cases.append(("Nodemailer pool, 5 connections, composing each", peer))
+    else:
+        print("(Nodemailer skipped: run `npm ci` in bench/node to include it)")
     try:
         results = [(name, measure(fn, n, rounds)) for name, fn in cases]
     finally:
