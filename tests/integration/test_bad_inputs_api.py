@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from support.api import SEED, add_connection, send
 from support.smtp_server import SmtpTestServer
@@ -230,3 +232,43 @@ def test_unknown_and_mistyped_fields(client: TestClient, mail: SmtpTestServer) -
     _problem(send(client, {**SEED, "To": 42}), 400, "To")
     _problem(send(client, ["not", "an", "object"]), 400, "body")
     _nothing_sent(mail)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_keys = st.sampled_from(
+    [
+        "From",
+        "to",
+        "CC",
+        "bcc",
+        "Subject",
+        "Body",
+        "IsHtml",
+        "importance",
+        "ReadReceipt",
+        "Attachments",
+        "attachment",
+        "ReplyTo",
+        "Headers",
+        "TextBody",
+    ]
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.dictionaries(_keys, _json, max_size=8) | _json)
+def test_no_body_makes_the_api_fail_with_a_500(
+    client: TestClient, mail: SmtpTestServer, body: object
+) -> None:
+    response = client.post("/v1/connections/mail/send", json=body)
+    assert response.status_code in (200, 202, 400, 403, 413), response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
