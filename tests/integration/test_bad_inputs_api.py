@@ -235,7 +235,11 @@ def test_unknown_and_mistyped_fields(client: TestClient, mail: SmtpTestServer) -
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
     ),
@@ -272,3 +276,38 @@ def test_no_body_makes_the_api_fail_with_a_500(
     assert response.status_code in (200, 202, 400, 403, 413), response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"
+
+
+_connection_keys = st.sampled_from(
+    [
+        "name",
+        "server",
+        "port",
+        "username",
+        "password",
+        "security",
+        "enableSsl",
+        "verifyCertificate",
+        "caBundle",
+        "clientHostname",
+        "timeoutSeconds",
+        "authMechanism",
+        "defaultFrom",
+        "allowedSenders",
+        "retryPolicy",
+        "maxSessions",
+        "rateLimit",
+        "callLimit",
+    ]
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.dictionaries(_connection_keys, _json, max_size=8))
+def test_no_connection_body_makes_the_api_fail_with_a_500(client: TestClient, body: object) -> None:
+    created = client.post("/v1/connections", json=body)
+    assert created.status_code in (201, 400, 403, 409), created.text
+    changed = client.patch("/v1/connections/fuzz", json=body)
+    assert changed.status_code in (200, 400, 403, 404), changed.text
