@@ -1,8 +1,8 @@
-"""The Send Email pipeline: resolve the connection, validate, check the sender, compose, commit.
+"""The steps of Send Email that need no database: validate and compose (``prepare``), and hand
+composed bytes to a server (``deliver_message``, for the library).
 
-Every message goes through the outbox. ``SendService.submit`` commits it before answering; with
-``wait`` the calling process makes the first attempt itself (holding the lease) and waits for it
-up to ``wait_seconds``; otherwise a worker picks it up.
+The HTTP API and workflows go through ``outbox.submit.SendService``, which calls ``prepare`` and
+commits the result to the outbox before anything is sent.
 """
 
 from __future__ import annotations
