@@ -11,6 +11,7 @@ import typer
 
 from smtp_connector.config import Settings
 from smtp_connector.errors import ConnectorError
+from smtp_connector.examples import SEED_EXAMPLE
 from smtp_connector.keys import Scope
 
 app = typer.Typer(
@@ -23,15 +24,6 @@ app.add_typer(keys_app, name="keys")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (SQLite file, key file).")]
 DatabaseUrl = Annotated[str | None, typer.Option(help="SQLAlchemy database URL.")]
-
-SEED_EXAMPLE = {
-    "From": "sender@example.com",
-    "To": "recipient1@example.com;recipient2@example.com",
-    "Subject": "New lead created",
-    "Body": "<p>A new lead was created in Salesforce: <b>Jane Doe</b>.</p>",
-    "IsHtml": True,
-    "Importance": "High",
-}
 
 
 def _settings(**overrides: Any) -> Settings:

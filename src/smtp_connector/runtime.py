@@ -30,10 +30,8 @@ class Runtime:
     pool: SmtpPool
     deliverer: Deliverer
     sender: SendService
-
-    @property
-    def name(self) -> str:
-        return self.settings.worker_name or default_worker_name()
+    name: str
+    """This process's name in leases and attempts (the API's first attempts add ``:api``)."""
 
     def worker(self) -> Worker:
         """A delivery worker for this process (``serve`` runs one unless ``--no-worker``)."""
@@ -80,7 +78,9 @@ def open_runtime(settings: Settings) -> Runtime:
         max_batch=settings.max_batch,
     )
     METRICS.watch_queue(outbox.counts)
-    return Runtime(settings, db, connections, ApiKeyStore(db), outbox, pool, deliverer, sender)
+    return Runtime(
+        settings, db, connections, ApiKeyStore(db), outbox, pool, deliverer, sender, name
+    )
 
 
 def ensure_admin_key(runtime: Runtime, settings: Settings) -> NewApiKey | None:

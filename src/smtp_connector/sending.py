@@ -7,12 +7,10 @@ commits the result to the outbox before anything is sent.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from smtp_connector.connections import Connection
 from smtp_connector.errors import SenderNotAllowed
-from smtp_connector.logs import log_event
 from smtp_connector.mail.compose import compose
 from smtp_connector.mail.limits import Limits
 from smtp_connector.mail.message import ComposedMessage
@@ -50,15 +48,3 @@ def prepare(connection: Connection, payload: object, limits: Limits) -> Composed
             "allowed senders: " + ", ".join(connection.allowed_senders)
         )
     return compose(email)
-
-
-def log_submitted(connection: str, ids: list[str], messages: list[ComposedMessage]) -> None:
-    for outbox_id, message in zip(ids, messages, strict=True):
-        log_event(
-            "send.accepted",
-            logging.INFO,
-            id=outbox_id,
-            connection=connection,
-            message_id=message.message_id,
-            size=len(message.data),
-        )

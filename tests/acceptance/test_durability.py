@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from smtp_connector.cli import SEED_EXAMPLE
+from smtp_connector.examples import SEED_EXAMPLE
 from support.db import ENGINES
 from support.processes import Process, clean_env, start_serve, start_worker
 from support.smtp_server import SmtpTestServer

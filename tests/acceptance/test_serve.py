@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smtp_connector.cli import SEED_EXAMPLE
+from smtp_connector.examples import SEED_EXAMPLE
 from support.processes import Process, clean_env, cli, free_port, start_serve
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from smtp_connector.cli import SEED_EXAMPLE
+from smtp_connector.examples import SEED_EXAMPLE
 from support.smtp_server import SmtpTestServer
 
 ServerFactory = Callable[..., SmtpTestServer]

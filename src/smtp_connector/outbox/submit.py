@@ -11,6 +11,7 @@ from anyio import to_thread
 
 from smtp_connector.connections import ConnectionStore
 from smtp_connector.errors import ConnectorError, DeliveryError, InvalidInput
+from smtp_connector.logs import log_event
 from smtp_connector.mail.limits import Limits
 from smtp_connector.mail.message import ComposedMessage
 from smtp_connector.metrics import METRICS
@@ -18,7 +19,7 @@ from smtp_connector.outbox.admission import CallLimiter
 from smtp_connector.outbox.delivery import AttemptReport, Deliverer
 from smtp_connector.outbox.store import IdempotencyRequest, OutboxStore
 from smtp_connector.outbox.types import Claimed, MessageStatus
-from smtp_connector.sending import SendResult, log_submitted, prepare
+from smtp_connector.sending import SendResult, prepare
 
 
 @dataclass(frozen=True)
@@ -185,3 +186,14 @@ class SendService:
         """Let first attempts still running here finish (shutdown)."""
         if self._attempts:
             await asyncio.gather(*self._attempts, return_exceptions=True)
+
+
+def log_submitted(connection: str, ids: list[str], messages: list[ComposedMessage]) -> None:
+    for outbox_id, message in zip(ids, messages, strict=True):
+        log_event(
+            "send.accepted",
+            id=outbox_id,
+            connection=connection,
+            message_id=message.message_id,
+            size=len(message.data),
+        )

@@ -19,7 +19,8 @@ from fastapi.responses import JSONResponse
 from smtp_connector.api.body import read_json
 from smtp_connector.api.deps import SendKey, ServicesDep
 from smtp_connector.api.problems import error_response, reply_json, to_problem
-from smtp_connector.errors import Conflict, InvalidInput
+from smtp_connector.errors import InvalidInput
+from smtp_connector.examples import SEED_EXAMPLE
 from smtp_connector.keys import ApiKey
 from smtp_connector.outbox.store import IdempotencyRequest, IdempotentReplay
 from smtp_connector.outbox.submit import Accepted, Failed, Sent, Submission
@@ -27,17 +28,10 @@ from smtp_connector.outbox.submit import Accepted, Failed, Sent, Submission
 router = APIRouter(prefix="/v1/connections", tags=["send"])
 
 RETRY_AFTER_ACCEPTED = "5"
-_EXAMPLE = {
-    "From": "sender@example.com",
-    "To": "recipient1@example.com;recipient2@example.com",
-    "Subject": "New lead created",
-    "Body": "<p>A new lead was created in Salesforce.</p>",
-    "IsHtml": True,
-}
 _DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}, "example": _EXAMPLE}},
+        "content": {"application/json": {"schema": {"type": "object"}, "example": SEED_EXAMPLE}},
     }
 }
 
@@ -97,24 +91,14 @@ def _idempotency(
 
 
 def _replay(replay: IdempotentReplay) -> Response:
-    if replay.status_code is None:
-        return error_response(_InProgress())
+    if replay.status_code is None:  # the first request has not answered yet: 409
+        return error_response(replay)
     headers = {"Idempotent-Replayed": "true"}
     body = replay.response or {}
     if replay.status_code == 202 and "location" in body:
         headers["Location"] = str(body["location"])
     media = "application/problem+json" if replay.status_code >= 400 else "application/json"
     return JSONResponse(body, status_code=replay.status_code, headers=headers, media_type=media)
-
-
-class _InProgress(Conflict):
-    code = "idempotency_in_progress"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "A request with this Idempotency-Key is still being processed; "
-            "repeat it in a moment to get its answer."
-        )
 
 
 @router.post("/{name}/send", openapi_extra=_DOC)
