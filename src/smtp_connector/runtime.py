@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from smtp_connector.config import Settings
 from smtp_connector.connections import Connection, ConnectionStore
@@ -11,6 +12,7 @@ from smtp_connector.inbox import LOCAL_INBOX, Inbox
 from smtp_connector.keys import ApiKeyStore, NewApiKey, Scope
 from smtp_connector.metrics import METRICS
 from smtp_connector.outbox.delivery import Deliverer
+from smtp_connector.outbox.heartbeat import LeaseKeeper
 from smtp_connector.outbox.store import OutboxStore
 from smtp_connector.outbox.submit import SendService
 from smtp_connector.outbox.worker import Worker, default_worker_name
@@ -41,8 +43,8 @@ class Runtime:
             self.deliverer,
             name=self.name,
             concurrency=s.worker_concurrency,
-            lease_seconds=s.lease_seconds,
             poll_seconds=s.poll_seconds,
+            retention=timedelta(days=s.retention_days) if s.retention_days else None,
         )
 
     async def close(self) -> None:
@@ -65,7 +67,7 @@ def open_runtime(settings: Settings) -> Runtime:
     pool = SmtpPool(
         max_sessions=settings.pool_max_sessions, idle_seconds=settings.pool_idle_seconds
     )
-    deliverer = Deliverer(outbox, connections, pool)
+    deliverer = Deliverer(outbox, connections, pool, LeaseKeeper(outbox, settings.lease_seconds))
     name = settings.worker_name or default_worker_name()
     sender = SendService(
         connections,
@@ -73,7 +75,6 @@ def open_runtime(settings: Settings) -> Runtime:
         deliverer,
         settings.limits,
         name=f"{name}:api",
-        lease_seconds=settings.lease_seconds,
         wait_seconds=settings.send_wait_seconds,
         max_batch=settings.max_batch,
     )

@@ -35,7 +35,15 @@ from smtp_connector.mail.message import Address, ComposedMessage, Email
 from smtp_connector.mail.replies import SmtpReply
 from smtp_connector.outbox import store as store_module
 from smtp_connector.outbox.store import IdempotencyRequest, IdempotentReplay, OutboxStore
-from smtp_connector.outbox.types import AttemptOutcome, MessageStatus, RetryPolicy
+from smtp_connector.outbox.types import (
+    AttemptOutcome,
+    Claimed,
+    Gate,
+    Lease,
+    LeaseLost,
+    MessageStatus,
+    RetryPolicy,
+)
 from smtp_connector.store.db import MIGRATIONS, Database, upgrade_schema
 from smtp_connector.store.models import AttemptRow, IdempotencyKeyRow, MessageRow
 from support.db import ENGINES
@@ -146,8 +154,10 @@ def test_a_batch_is_all_or_nothing(
     assert count(db) == 0
 
 
-def test_enqueue_with_claim_for_leases_the_messages_to_the_caller(store: OutboxStore) -> None:
-    [outbox_id] = enqueue(store, claim_for="api-1", lease_seconds=30)
+def test_enqueue_leased_leases_the_message_to_the_caller(store: OutboxStore) -> None:
+    enqueued = store.enqueue_leased(message(), "primary", worker="api-1", lease_seconds=30, now=T0)
+    outbox_id, lease = enqueued.id, enqueued.lease
+    assert lease is not None and enqueued.wait_seconds == 0
 
     stored = store.get(outbox_id)
     assert stored.status is MessageStatus.SENDING
@@ -157,7 +167,7 @@ def test_enqueue_with_claim_for_leases_the_messages_to_the_caller(store: OutboxS
     assert attempt.finished_at is None and attempt.outcome is None
     assert store.claim("w", 10, LEASE, now=at(29)) == []  # the lease is live
     assert store.record_sent(
-        outbox_id, "api-1", accepted=["bob@example.com"], rejected={}, response=OK, now=at(1)
+        lease, accepted=["bob@example.com"], rejected={}, response=OK, now=at(1)
     )
     assert store.get(outbox_id).status is MessageStatus.SENT
 
@@ -230,7 +240,9 @@ def test_an_expired_lease_is_reclaimed_and_its_attempt_closed(store: OutboxStore
     assert stale.outcome is AttemptOutcome.UNKNOWN
     assert stale.error_code == "lease_expired"
     assert (current.number, current.worker, current.finished_at) == (2, "alive", None)
-    assert stored.outcome_unknown is False
+    assert claimed.reclaimed is True
+    # The dead worker may have delivered it before it died: a duplicate is possible.
+    assert stored.outcome_unknown is True
 
 
 def test_expired_leases_are_reclaimed_before_a_backlog(store: OutboxStore) -> None:
@@ -274,12 +286,11 @@ def test_two_workers_never_claim_the_same_message(
 
 def test_record_sent_stores_the_result(store: OutboxStore) -> None:
     [outbox_id] = enqueue(store)
-    store.claim("w", 1, LEASE, now=T0)
+    [claimed] = store.claim("w", 1, LEASE, now=T0)
     refused = SmtpReply(550, "No such user", "5.1.1")
 
     assert store.record_sent(
-        outbox_id,
-        "w",
+        claimed.lease,
         accepted=["bob@example.com"],
         rejected={"x@example.com": refused},
         response=OK,
@@ -301,33 +312,65 @@ def test_record_sent_stores_the_result(store: OutboxStore) -> None:
     assert store.claim("w", 1, LEASE, now=at(10_000)) == []
 
 
-def test_a_worker_that_lost_its_lease_changes_nothing(store: OutboxStore) -> None:
+@pytest.mark.parametrize("names", [("slow", "fast"), ("same", "same")])
+def test_a_holder_that_lost_its_lease_changes_nothing(
+    store: OutboxStore, names: tuple[str, str]
+) -> None:
+    """Fenced on the claim, not on the worker's name: two processes that share a name (or
+    one worker that claims its own message again) cannot report for each other."""
     [outbox_id] = enqueue(store)
-    store.claim("slow", 1, LEASE, now=T0)
-    store.claim("fast", 1, LEASE, now=at(LEASE + 1))
+    [slow] = store.claim(names[0], 1, LEASE, now=T0)
+    [fast] = store.claim(names[1], 1, LEASE, now=at(LEASE + 1))
     before = store.get(outbox_id)
 
-    late_sent = store.record_sent(
-        outbox_id, "slow", accepted=["bob@example.com"], rejected={}, response=OK, now=at(70)
-    )
     late_failure = store.record_failure(
-        outbox_id, "slow", error=ConnectFailed("refused"), policy=RetryPolicy(), now=at(70)
+        slow.lease, error=ConnectFailed("refused"), policy=RetryPolicy(), now=at(70)
     )
-
-    assert late_sent is False
     assert late_failure is None
+    assert store.extend_leases([slow.lease], LEASE, now=at(70)) == set()
+    assert store.release([slow.lease], now=at(70)) == 0
     assert store.get(outbox_id) == before
+
     assert store.record_sent(
-        outbox_id, "fast", accepted=["bob@example.com"], rejected={}, response=OK, now=at(71)
+        fast.lease, accepted=["bob@example.com"], rejected={}, response=OK, now=at(71)
     )
     # Once sent, nobody holds it: a second report is refused too.
     assert (
         store.record_failure(
-            outbox_id, "fast", error=ConnectFailed("refused"), policy=RetryPolicy(), now=at(72)
+            fast.lease, error=ConnectFailed("refused"), policy=RetryPolicy(), now=at(72)
         )
         is None
     )
     assert store.get(outbox_id).status is MessageStatus.SENT
+
+
+def test_a_late_delivery_after_losing_the_lease_is_recorded_as_evidence(
+    store: OutboxStore,
+) -> None:
+    """The slow holder's server took the message after the lease was taken over: the outbox
+    must not claim a single copy."""
+    [outbox_id] = enqueue(store)
+    [slow] = store.claim("slow", 1, LEASE, now=T0)
+    [fast] = store.claim("fast", 1, LEASE, now=at(LEASE + 1))
+    assert store.record_sent(
+        fast.lease, accepted=["bob@example.com"], rejected={}, response=OK, now=at(LEASE + 2)
+    )
+
+    late = store.record_sent(
+        slow.lease, accepted=["bob@example.com"], rejected={}, response=OK, now=at(LEASE + 3)
+    )
+
+    assert late is False
+    stored = store.get(outbox_id)
+    assert stored.status is MessageStatus.SENT
+    assert stored.outcome_unknown is True
+    first, second = stored.attempts
+    assert (first.outcome, first.error_code, first.smtp_code) == (
+        AttemptOutcome.SENT,
+        "lease_lost",
+        250,
+    )
+    assert second.outcome is AttemptOutcome.SENT
 
 
 def test_transient_failures_follow_the_retry_policy(store: OutboxStore) -> None:
@@ -335,9 +378,9 @@ def test_transient_failures_follow_the_retry_policy(store: OutboxStore) -> None:
     [outbox_id] = enqueue(store)
     transient = MessageRefused("Try later.", SmtpReply(451, "Try again later", "4.3.0"))
 
-    store.claim("w", 1, LEASE, now=T0)
+    [first] = store.claim("w", 1, LEASE, now=T0)
     status = store.record_failure(
-        outbox_id, "w", error=transient, policy=policy, now=at(1), rng=random.Random(7)
+        first.lease, error=transient, policy=policy, now=at(1), rng=random.Random(7)
     )
     first_delay = policy.delay_for(1, random.Random(7))
     assert status is MessageStatus.RETRYING
@@ -361,8 +404,7 @@ def test_transient_failures_follow_the_retry_policy(store: OutboxStore) -> None:
     [again] = store.claim("w", 1, LEASE, now=due)
     assert again.attempt == 2
     store.record_failure(
-        outbox_id,
-        "w",
+        again.lease,
         error=ConnectFailed("refused"),
         policy=policy,
         now=due,
@@ -373,9 +415,9 @@ def test_transient_failures_follow_the_retry_policy(store: OutboxStore) -> None:
     assert 48 <= second_delay <= 72
 
     third = due + timedelta(seconds=second_delay)
-    store.claim("w", 1, LEASE, now=third)
+    [last] = store.claim("w", 1, LEASE, now=third)
     assert (
-        store.record_failure(outbox_id, "w", error=transient, policy=policy, now=third)
+        store.record_failure(last.lease, error=transient, policy=policy, now=third)
         is MessageStatus.FAILED
     )
     stored = store.get(outbox_id)
@@ -394,12 +436,12 @@ def test_transient_failures_follow_the_retry_policy(store: OutboxStore) -> None:
 
 def test_a_permanent_failure_fails_at_once(store: OutboxStore) -> None:
     [outbox_id] = enqueue(store)
-    store.claim("w", 1, LEASE, now=T0)
+    [claimed] = store.claim("w", 1, LEASE, now=T0)
     refused = RecipientsRefused({"bob@example.com": SmtpReply(550, "No such user", "5.1.1")})
 
     assert (
         store.record_failure(
-            outbox_id, "w", error=refused, policy=RetryPolicy(max_attempts=10), now=at(1)
+            claimed.lease, error=refused, policy=RetryPolicy(max_attempts=10), now=at(1)
         )
         is MessageStatus.FAILED
     )
@@ -417,11 +459,11 @@ def test_a_permanent_failure_fails_at_once(store: OutboxStore) -> None:
 
 def test_a_message_older_than_the_max_age_is_not_retried(store: OutboxStore) -> None:
     policy = RetryPolicy(max_age_seconds=3600, initial_delay_seconds=600, jitter=0)
-    [outbox_id] = enqueue(store)
-    store.claim("w", 1, LEASE, now=at(3000))
+    enqueue(store)
+    [claimed] = store.claim("w", 1, LEASE, now=at(3000))
     assert (
         store.record_failure(
-            outbox_id, "w", error=ConnectFailed("refused"), policy=policy, now=at(3001)
+            claimed.lease, error=ConnectFailed("refused"), policy=policy, now=at(3001)
         )
         is MessageStatus.FAILED
     )
@@ -429,11 +471,11 @@ def test_a_message_older_than_the_max_age_is_not_retried(store: OutboxStore) -> 
 
 def test_an_unknown_outcome_is_recorded_and_kept(store: OutboxStore) -> None:
     [outbox_id] = enqueue(store)
-    store.claim("w", 1, LEASE, now=T0)
+    [first] = store.claim("w", 1, LEASE, now=T0)
     dropped = ConnectionDropped("The connection broke after the message was sent.")
     dropped.outcome_unknown = True
 
-    status = store.record_failure(outbox_id, "w", error=dropped, policy=RetryPolicy(), now=at(1))
+    status = store.record_failure(first.lease, error=dropped, policy=RetryPolicy(), now=at(1))
 
     assert status is MessageStatus.RETRYING
     stored = store.get(outbox_id)
@@ -441,10 +483,9 @@ def test_an_unknown_outcome_is_recorded_and_kept(store: OutboxStore) -> None:
     assert stored.attempts[0].outcome is AttemptOutcome.UNKNOWN
     assert stored.last_error is not None and stored.last_error["outcomeUnknown"] is True
     assert stored.next_attempt_at is not None
-    store.claim("w", 1, LEASE, now=stored.next_attempt_at)
+    [second] = store.claim("w", 1, LEASE, now=stored.next_attempt_at)
     store.record_sent(
-        outbox_id,
-        "w",
+        second.lease,
         accepted=["bob@example.com"],
         rejected={},
         response=OK,
@@ -461,16 +502,16 @@ def test_an_unknown_outcome_is_recorded_and_kept(store: OutboxStore) -> None:
 
 def test_release_gives_back_unstarted_messages(store: OutboxStore) -> None:
     [retried] = enqueue(store, when=at(0))
-    store.claim("w", 1, LEASE, now=at(0))
+    [first] = store.claim("w", 1, LEASE, now=at(0))
     policy = RetryPolicy(initial_delay_seconds=30, jitter=0)
-    store.record_failure(retried, "w", error=ConnectFailed("x"), policy=policy, now=at(0))
+    store.record_failure(first.lease, error=ConnectFailed("x"), policy=policy, now=at(0))
     fresh = enqueue(store, 2, when=at(100))
     [theirs] = enqueue(store, when=at(150))
     mine = store.claim("w", 3, LEASE, now=at(200))
     assert {c.id: c.attempt for c in mine} == {retried: 2, fresh[0]: 1, fresh[1]: 1}
     store.claim("v", 3, LEASE, now=at(200))
 
-    assert store.release("w", now=at(201)) == 3
+    assert store.release({c.lease for c in mine}, now=at(201)) == 3
 
     for outbox_id in fresh:
         stored = store.get(outbox_id)
@@ -481,18 +522,19 @@ def test_release_gives_back_unstarted_messages(store: OutboxStore) -> None:
     assert stored.next_attempt_at == at(201)
     assert [(a.number, a.outcome) for a in stored.attempts] == [(1, AttemptOutcome.TRANSIENT)]
     assert store.get(theirs).status is MessageStatus.SENDING  # another worker's lease
-    assert store.release("w") == 0
+    assert store.release({c.lease for c in mine}) == 0
     again = store.claim("w2", 5, LEASE, now=at(201))
     assert {c.id: c.attempt for c in again} == {retried: 2, fresh[0]: 1, fresh[1]: 1}
 
 
-def test_release_only_named_messages_of_that_worker(store: OutboxStore) -> None:
+def test_release_only_the_named_claims(store: OutboxStore) -> None:
     ids = enqueue(store, 3)
     mine = store.claim("w", 2, LEASE, now=T0)
-    theirs = store.claim("v", 1, LEASE, now=T0)
+    theirs = store.claim("w", 1, LEASE, now=T0)  # the same name: another process, another claim
+    forged = Lease(theirs[0].id, mine[0].token, 1)  # my token on their message fences nothing
 
-    assert store.release("w", [mine[0].id, theirs[0].id], now=at(1)) == 1
-    assert store.release("w", [], now=at(1)) == 0
+    assert store.release([mine[0].lease, forged], now=at(1)) == 1
+    assert store.release([], now=at(1)) == 0
 
     assert store.get(mine[0].id).status is MessageStatus.QUEUED
     assert store.get(mine[1].id).status is MessageStatus.SENDING
@@ -503,8 +545,9 @@ def test_release_only_named_messages_of_that_worker(store: OutboxStore) -> None:
 def test_extending_leases_keeps_other_workers_away(store: OutboxStore) -> None:
     enqueue(store, 2)
     claimed = store.claim("w", 2, LEASE, now=T0)
-    assert store.extend_leases("w", LEASE, now=at(50)) == 2
-    assert store.extend_leases("nobody", LEASE, now=at(50)) == 0
+    leases = {c.lease for c in claimed}
+    assert store.extend_leases(leases, LEASE, now=at(50)) == leases
+    assert store.extend_leases({Lease(c.id, "0" * 32, 1) for c in claimed}, LEASE) == set()
     assert store.claim("v", 2, LEASE, now=at(LEASE + 1)) == []
     again = store.claim("v", 2, LEASE, now=at(50 + LEASE + 1))
     assert sorted(c.id for c in again) == sorted(c.id for c in claimed)
@@ -629,21 +672,25 @@ def test_cancel_and_retry_follow_the_state_rules(store: OutboxStore) -> None:
         store.cancel(a)
     with pytest.raises(Conflict, match="is queued;"):
         store.retry(b)
-    assert [c.id for c in store.claim("w", 5, LEASE, now=at(2))] == [b]
+    [claimed_b] = store.claim("w", 5, LEASE, now=at(2))
+    assert claimed_b.id == b
     with pytest.raises(Conflict, match="is sending;"):
         store.cancel(b)
 
     requeued = store.retry(a, now=at(3))
     assert (requeued.status, requeued.next_attempt_at) == (MessageStatus.QUEUED, at(3))
     store.record_failure(
-        b, "w", error=MessageRefused("no", SmtpReply(554, "no")), policy=RetryPolicy(), now=at(3)
+        claimed_b.lease,
+        error=MessageRefused("no", SmtpReply(554, "no")),
+        policy=RetryPolicy(),
+        now=at(3),
     )
     assert store.retry(b, now=at(4)).status is MessageStatus.QUEUED
     claimed = store.claim("w", 5, LEASE, now=at(4))
     assert sorted(c.id for c in claimed) == sorted([a, b])
     assert {c.id: c.attempt for c in claimed} == {a: 1, b: 2}
     for claimed_message in claimed:
-        store.record_sent(claimed_message.id, "w", accepted=[], rejected={}, response=OK)
+        store.record_sent(claimed_message.lease, accepted=[], rejected={}, response=OK)
     with pytest.raises(Conflict, match="is sent;"):
         store.retry(a)
     with pytest.raises(Conflict, match="is sent;"):
@@ -652,8 +699,8 @@ def test_cancel_and_retry_follow_the_state_rules(store: OutboxStore) -> None:
 
 def test_a_retrying_message_can_be_cancelled(store: OutboxStore) -> None:
     [outbox_id] = enqueue(store)
-    store.claim("w", 1, LEASE, now=T0)
-    store.record_failure(outbox_id, "w", error=ConnectFailed("x"), policy=RetryPolicy(), now=at(1))
+    [claimed] = store.claim("w", 1, LEASE, now=T0)
+    store.record_failure(claimed.lease, error=ConnectFailed("x"), policy=RetryPolicy(), now=at(1))
     assert store.cancel(outbox_id).status is MessageStatus.CANCELLED
     assert store.claim("w", 1, LEASE, now=at(10**6)) == []
 
@@ -723,29 +770,64 @@ def test_counts_include_every_status(store: OutboxStore) -> None:
     }
 
 
-# -- rate-limit slots -------------------------------------------------------------------------
+# -- rate limits: the plan and the gate ------------------------------------------------------
 
 
-def test_slots_are_one_interval_apart(store: OutboxStore) -> None:
-    slots = [store.reserve_slot("primary", 0.1, now=T0) for _ in range(10)]
-    assert slots == [T0 + timedelta(milliseconds=100 * k) for k in range(10)]
-    assert store.reserve_slot("other", 0.1, now=T0) == T0  # each connection has its own
-    # Once the reservations are in the past, the next slot starts now.
-    assert store.reserve_slot("primary", 0.1, now=at(5)) == at(5)
-    assert store.reserve_slot("primary", 0.1, now=at(5)) == at(5.1)
+def test_paced_messages_are_planned_one_interval_apart(store: OutboxStore) -> None:
+    first = store.enqueue("primary", [message(i) for i in range(4)], pace=0.1, now=T0)
+    second = store.enqueue("primary", [message(9)], pace=0.1, now=T0)
+    other = store.enqueue("other", [message(9)], pace=0.1, now=T0)  # each connection has its own
+
+    due = [store.get(i).next_attempt_at for i in (*first, *second, *other)]
+    assert due == [T0 + timedelta(milliseconds=100 * k) for k in range(5)] + [T0]
+    # Only the first is due now: the backlog is not claimable before its time.
+    assert [c.id for c in store.claim("w", 10, LEASE, now=T0) if c.connection == "primary"] == [
+        first[0]
+    ]
+    # Once the plan is in the past, the next message is due when it is enqueued.
+    [late] = store.enqueue("primary", [message(10)], pace=0.1, now=at(5))
+    assert store.get(late).next_attempt_at == at(5)
 
 
-def test_slots_from_concurrent_workers_never_coincide(
+def test_the_gate_spaces_deliveries_and_gives_back_a_far_turn(store: OutboxStore) -> None:
+    enqueue(store, 3)
+    one, two, three = store.claim("w", 3, LEASE, now=T0)
+
+    assert store.pass_gate(one.lease, "primary", 0.5, 1.0, now=T0) == Gate(0.0, None)
+    assert store.pass_gate(two.lease, "primary", 0.5, 1.0, now=T0) == Gate(0.5, None)
+    # The third turn is 1 s away, no more than the wait allowed: taken.
+    assert store.pass_gate(three.lease, "primary", 0.5, 1.0, now=T0) == Gate(1.0, None)
+    [four] = enqueue(store)
+    [claimed] = store.claim("w", 1, LEASE, now=T0)
+    gate = store.pass_gate(claimed.lease, "primary", 0.5, 1.0, now=T0)
+    assert gate == Gate(0.0, at(1.5))  # 1.5 s away: given back, due then
+    stored = store.get(four)
+    assert (stored.status, stored.attempt_count, stored.attempts) == (
+        MessageStatus.QUEUED,
+        0,
+        (),
+    )
+    assert stored.next_attempt_at == at(1.5)
+    with pytest.raises(LeaseLost):
+        store.pass_gate(claimed.lease, "primary", 0.5, 1.0, now=T0)
+
+
+def test_gates_taken_by_concurrent_workers_never_coincide(
     store: OutboxStore, other_db: Database
 ) -> None:
+    enqueue(store, 50)
+    claimed = store.claim("w", 50, LEASE, now=T0)
     stores = [store, OutboxStore(other_db)]
 
-    def reserve(s: OutboxStore) -> list[datetime]:
-        return [s.reserve_slot("primary", 0.1, now=T0) for _ in range(25)]
+    def take(s: OutboxStore, mine: list[Claimed]) -> list[float]:
+        return [s.pass_gate(c.lease, "primary", 0.1, 10.0, now=T0).wait_seconds for c in mine]
 
-    results = run_concurrently(*(lambda s=s: reserve(s) for s in stores))
-    slots = sorted(slot for r in results if isinstance(r, list) for slot in r)
-    assert slots == [T0 + timedelta(milliseconds=100 * k) for k in range(50)], results
+    halves = (claimed[:25], claimed[25:])
+    results = run_concurrently(
+        *(lambda s=s, h=h: take(s, h) for s, h in zip(stores, halves, strict=True))
+    )
+    waits = sorted(w for r in results if isinstance(r, list) for w in r)
+    assert waits == pytest.approx([0.1 * k for k in range(50)]), results
 
 
 # -- schema -----------------------------------------------------------------------------------
@@ -769,11 +851,11 @@ def test_purge_finished_deletes_old_final_messages_and_their_attempts(
     store: OutboxStore, db: Database
 ) -> None:
     old_sent, old_queued = enqueue(store, 2, when=at(0))
-    [claimed] = [c for c in store.claim("w", 10, 60, now=at(1)) if c.id == old_sent]
-    store.release("w", [old_queued], now=at(1))
+    claims = store.claim("w", 10, 60, now=at(1))
+    [claimed] = [c for c in claims if c.id == old_sent]
+    store.release([c.lease for c in claims if c.id == old_queued], now=at(1))
     assert store.record_sent(
-        claimed.id,
-        "w",
+        claimed.lease,
         accepted=("bob@example.com",),
         rejected={},
         response=SmtpReply(250, "ok"),

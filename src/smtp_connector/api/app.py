@@ -4,6 +4,7 @@ delivery worker that runs beside the API unless it is turned off."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,8 @@ from smtp_connector.api.routes import connections, health, keys, messages, metri
 from smtp_connector.api.routes import inbox as inbox_api
 from smtp_connector.config import Settings
 from smtp_connector.inbox import Inbox
+from smtp_connector.logs import log_event
+from smtp_connector.outbox.faults import describe
 from smtp_connector.runtime import Runtime, open_runtime
 
 
@@ -47,15 +50,19 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(services.worker.run(stop)) if services.worker else None
-        try:
-            yield
-        finally:
-            stop.set()
+        # The heartbeat renews the leases of the API's own first attempts, worker or not.
+        async with runtime.deliverer.keeper.running():
+            task = asyncio.create_task(services.worker.run(stop)) if services.worker else None
             if task is not None:
-                await task
-            await runtime.sender.drain()
-            await runtime.pool.close()
+                task.add_done_callback(_report_worker_end)
+            try:
+                yield
+            finally:
+                stop.set()
+                if task is not None:
+                    await asyncio.gather(task, return_exceptions=True)
+                await runtime.sender.drain()
+                await runtime.pool.close()
 
     app = FastAPI(
         title="smtp-connector",
@@ -68,3 +75,11 @@ def create_app(
     for module in (health, metrics, connections, send, messages, keys, inbox_api):
         app.include_router(module.router)
     return app
+
+
+def _report_worker_end(task: asyncio.Task[None]) -> None:
+    """The worker only ends when asked to; if it ever ends otherwise, say so (``/readyz``
+    answers 503 from then on, as the worker reports itself not running)."""
+    error = None if task.cancelled() else task.exception()
+    if error is not None:
+        log_event("worker.crashed", logging.CRITICAL, error=describe(error))

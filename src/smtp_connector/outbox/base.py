@@ -17,7 +17,7 @@ from smtp_connector.store.models import as_utc
 
 
 def utc_now(now: datetime | None) -> datetime:
-    """``now`` as aware UTC, or the current time when None (each verb takes ``now``)."""
+    """``now`` as aware UTC, or this process's current time when None."""
     return datetime.now(UTC) if now is None else as_utc(now)
 
 
@@ -26,6 +26,11 @@ class OutboxBase:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def _now(self, session: Session, now: datetime | None) -> datetime:
+        """``now`` when the caller gives one (tests control time), else the database's clock:
+        every lease and due time is set and compared on that one clock."""
+        return self._db.clock(session) if now is None else as_utc(now)
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:

@@ -119,9 +119,14 @@ def find_live(
 
 
 def reserve(
-    session: Session, request: IdempotencyRequest, message_ids: Sequence[str], now: datetime
+    session: Session,
+    request: IdempotencyRequest,
+    message_ids: Sequence[str],
+    now: datetime,
+    answer: tuple[int, dict[str, Any]] | None = None,
 ) -> None:
-    """Insert the key for ``message_ids``, in the caller's transaction.
+    """Insert the key for ``message_ids``, in the caller's transaction, with the request's
+    ``answer`` (status code and body) when it is already known.
 
     Raises IdempotentReplay or IdempotencyMismatch when a live record exists; an expired one
     is replaced. A concurrent insert of the same key surfaces as IntegrityError (at the latest
@@ -143,8 +148,8 @@ def reserve(
             key=request.key,
             request_hash=request.request_hash,
             message_ids=list(message_ids),
-            status_code=None,
-            response=None,
+            status_code=None if answer is None else answer[0],
+            response=None if answer is None else answer[1],
             created_at=now,
             expires_at=now + timedelta(seconds=request.ttl_seconds),
         )

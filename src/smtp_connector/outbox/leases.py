@@ -1,28 +1,46 @@
 """The delivery side of the outbox: what workers do with messages they lease.
 
 Workers, possibly in many processes on many machines sharing PostgreSQL, take messages with
-``claim`` (a lease) and report with ``record_sent``/``record_failure``; those two are fenced: a
-worker whose lease was taken over changes nothing. ``release`` gives leased messages back,
-``extend_leases`` keeps them, and ``reserve_slot`` paces deliveries per connection.
+``claim``. Each claim draws a fresh token; every later report on the message (``record_sent``,
+``record_failure``, ``extend_leases``, ``release``, ``pass_gate``) names the claim by its
+``Lease`` (message id, token, attempt) and changes nothing once the lease was taken over. Lease
+expiry and due times are read on the database's clock.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+import secrets
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from smtp_connector.errors import DeliveryError
 from smtp_connector.mail.replies import SmtpReply
 from smtp_connector.outbox import queries as q
 from smtp_connector.outbox import records
-from smtp_connector.outbox.base import OutboxBase, utc_now
-from smtp_connector.outbox.types import AttemptOutcome, Claimed, MessageStatus, RetryPolicy
+from smtp_connector.outbox.base import OutboxBase
+from smtp_connector.outbox.types import (
+    AttemptOutcome,
+    Claimed,
+    FollowUp,
+    Gate,
+    Lease,
+    LeaseLost,
+    MessageStatus,
+    RetryPolicy,
+)
+
+
+def new_token() -> str:
+    """A claim's fence token: 128 random bits."""
+    return secrets.token_hex(16)
 
 
 class OutboxLeases(OutboxBase):
-    """Worker verbs: claim, record the outcome (fenced), release, extend, reserve a slot."""
+    """Worker verbs: claim, record the outcome (fenced), release, extend, pass the rate gate."""
 
     def claim(
         self, worker: str, limit: int, lease_seconds: float, now: datetime | None = None
@@ -30,20 +48,26 @@ class OutboxLeases(OutboxBase):
         """Lease up to ``limit`` due messages to ``worker``, oldest due first.
 
         Due: queued or retrying with ``next_attempt_at <= now``, or sending with an expired
-        lease (its worker died: that stale attempt is closed as ``unknown``). Each claimed
-        message gets ``attempt_count + 1`` and an open attempt row with that number.
+        lease (its holder died or stalled: that stale attempt is closed as ``unknown`` and the
+        message marked ``outcome_unknown``). Each claimed message gets ``attempt_count + 1``
+        and an open attempt row with that number.
         """
         if limit <= 0:
             return []
-        now = utc_now(now)
-        expires = now + timedelta(seconds=lease_seconds)
-        params = {"b_worker": worker, "b_limit": limit, "b_now": now, "b_expires": expires}
         with self._db.session() as session:
+            now = self._now(session, now)
+            params = {
+                "b_worker": worker,
+                "b_token": new_token(),
+                "b_limit": limit,
+                "b_now": now,
+                "b_expires": now + timedelta(seconds=lease_seconds),
+            }
             # Expired leases first: with a standing backlog they would otherwise wait forever.
             rows = list(session.execute(q.CLAIM_EXPIRED, params).all())
-            if rows:
-                stale = [r.id for r in rows]
-                session.execute(q.CLOSE_STALE_ATTEMPTS, {"b_ids": stale, "b_now": now})
+            stale = {r.id for r in rows}
+            if stale:
+                session.execute(q.CLOSE_STALE_ATTEMPTS, {"b_ids": list(stale), "b_now": now})
             if len(rows) < limit:
                 params["b_limit"] = limit - len(rows)
                 rows.extend(session.execute(q.CLAIM_DUE, params).all())
@@ -55,63 +79,81 @@ class OutboxLeases(OutboxBase):
             ]
             session.execute(q.OPEN_ATTEMPTS, opened)
         ordered = sorted(rows, key=lambda r: (r.next_attempt_at or now, r.id))
-        return [records.claimed_from(r) for r in ordered]
+        token = str(params["b_token"])
+        return [records.claimed_from(r, token, reclaimed=r.id in stale) for r in ordered]
 
     def extend_leases(
-        self,
-        worker: str,
-        lease_seconds: float,
-        ids: Iterable[str] | None = None,
-        now: datetime | None = None,
-    ) -> int:
-        """Push back the lease expiry of ``worker``'s messages (all, or ``ids``); returns how
-        many it still holds."""
-        params: dict[str, Any] = {
-            "b_worker": worker,
-            "b_expires": utc_now(now) + timedelta(seconds=lease_seconds),
-        }
-        statement = q.EXTEND_LEASES
-        if ids is not None:
-            statement, params["b_ids"] = q.EXTEND_LISTED_LEASES, list(ids)
+        self, leases: Collection[Lease], lease_seconds: float, now: datetime | None = None
+    ) -> set[Lease]:
+        """Push back the expiry of the claims ``leases``; returns those still held (the others
+        were taken over, or finished)."""
+        if not leases:
+            return set()
         with self._db.session() as session:
-            return len(session.execute(statement, params).all())
+            expires = self._now(session, now) + timedelta(seconds=lease_seconds)
+            held = session.execute(
+                q.EXTEND_LEASES, {"b_leases": _pairs(leases), "b_expires": expires}
+            ).all()
+        return {Lease(r.id, r.lease_token, r.attempt_count) for r in held}
 
     def record_sent(
         self,
-        id: str,
-        worker: str,
+        lease: Lease,
         *,
         accepted: Iterable[str],
         rejected: Mapping[str, SmtpReply],
         response: SmtpReply,
+        follow_up: FollowUp | None = None,
         now: datetime | None = None,
     ) -> bool:
-        """Mark the message sent. False (and no change) when ``worker`` no longer holds it."""
-        now = utc_now(now)
+        """Mark the message sent, and commit ``follow_up`` (the recipients refused with a 4xx,
+        named in ``rejected`` as ``retriedAs``) in the same transaction.
+
+        False when the lease was taken over: the message may then have been delivered twice,
+        so it is marked ``outcome_unknown`` and this attempt's record says it delivered.
+        """
+        rejected_json = records.rejected_json(rejected)
+        if follow_up is not None:
+            for address in follow_up.message.envelope.rcpt_to:
+                rejected_json[address] = {**rejected_json[address], "retriedAs": follow_up.id}
         with self._db.session() as session:
+            now = self._now(session, now)
             number = session.execute(
                 q.RECORD_SENT,
                 {
-                    "b_id": id,
-                    "b_worker": worker,
+                    "b_id": lease.id,
+                    "b_token": lease.token,
                     "b_now": now,
                     "b_accepted": list(accepted),
-                    "b_rejected": records.rejected_json(rejected),
+                    "b_rejected": rejected_json,
                     "b_response": str(response),
                 },
             ).scalar()
-            if number is None:
-                return False
             closing = records.closed_attempt(AttemptOutcome.SENT, response)
+            if number is None:
+                session.execute(q.MARK_UNKNOWN, {"b_id": lease.id})
+                late = {"b_id": lease.id, "b_number": lease.attempt}
+                late |= {k: closing[k] for k in ("b_smtp_code", "b_enhanced_code", "b_response")}
+                session.execute(q.LATE_SENT, late)
+                return False
             session.execute(
-                q.CLOSE_ATTEMPT, {"b_id": id, "b_number": number, "b_now": now} | closing
+                q.CLOSE_ATTEMPT, {"b_id": lease.id, "b_number": number, "b_now": now} | closing
             )
+            if follow_up is not None:
+                self._insert_follow_up(session, follow_up, now)
             return True
+
+    @staticmethod
+    def _insert_follow_up(session: Session, follow_up: FollowUp, now: datetime) -> None:
+        due = now + timedelta(seconds=follow_up.delay_seconds)
+        [row] = records.message_rows(
+            follow_up.connection, [follow_up.message], [follow_up.id], now, due=[due]
+        )
+        session.execute(q.INSERT_MESSAGES, [row])
 
     def record_failure(
         self,
-        id: str,
-        worker: str,
+        lease: Lease,
         *,
         error: DeliveryError,
         policy: RetryPolicy,
@@ -119,15 +161,17 @@ class OutboxLeases(OutboxBase):
         rng: random.Random | None = None,
     ) -> MessageStatus | None:
         """Record a failed attempt, then retry per ``policy`` or fail. Returns the new status,
-        or None (and no change) when ``worker`` no longer holds the message.
+        or None (and no change) when the lease was taken over.
 
         ``error.outcome_unknown`` (the server may have the message) marks the message, for
-        good, as possibly delivered more than once.
+        good, as possibly delivered more than once: also when the lease was lost.
         """
-        now = utc_now(now)
         with self._db.session() as session:
-            row = session.execute(q.LOCK_HELD, {"b_id": id, "b_worker": worker}).first()
+            now = self._now(session, now)
+            row = session.execute(q.LOCK_HELD, {"b_id": lease.id, "b_token": lease.token}).first()
             if row is None:
+                if error.outcome_unknown:
+                    session.execute(q.MARK_UNKNOWN, {"b_id": lease.id})
                 return None
             decision = policy.decide(
                 attempt=row.attempt_count,
@@ -141,7 +185,7 @@ class OutboxLeases(OutboxBase):
             session.execute(
                 q.RECORD_FAILURE,
                 {
-                    "b_id": id,
+                    "b_id": lease.id,
                     "b_status": status.value,
                     "b_next": retry_at,
                     "b_now": now,
@@ -150,38 +194,59 @@ class OutboxLeases(OutboxBase):
                 },
             )
             closing = records.failed_attempt(error)
-            params = {"b_id": id, "b_number": row.attempt_count, "b_now": now} | closing
+            params = {"b_id": lease.id, "b_number": row.attempt_count, "b_now": now} | closing
             session.execute(q.CLOSE_ATTEMPT, params)
             return status
 
-    def release(
-        self, worker: str, ids: Iterable[str] | None = None, now: datetime | None = None
-    ) -> int:
-        """Give back ``worker``'s leased messages (all, or ``ids``) that it did not start.
-
-        Each becomes due at ``now`` again (queued if it never had an attempt, else retrying);
-        its open attempt is deleted and ``attempt_count`` goes back down. Returns how many.
-        """
-        params: dict[str, Any] = {"b_worker": worker, "b_now": utc_now(now)}
-        statement = q.RELEASE
-        if ids is not None:
-            statement, params["b_ids"] = q.RELEASE_LISTED, list(ids)
-            if not params["b_ids"]:
-                return 0
+    def release(self, leases: Collection[Lease], now: datetime | None = None) -> int:
+        """Give back claims whose attempt never began (a stopping worker's): each message is
+        due now again, queued if it never had an attempt, else retrying, with one attempt
+        fewer and the claim's open attempt deleted. Returns how many were still held."""
+        if not leases:
+            return 0
         with self._db.session() as session:
-            released = session.execute(statement, params).scalars().all()
-            if released:
-                session.execute(q.DELETE_OPEN_ATTEMPTS, {"b_ids": list(released)})
-            return len(released)
+            now = self._now(session, now)
+            params = {"b_leases": _pairs(leases), "b_at": now, "b_now": now}
+            given_back = session.execute(q.RELEASE, params).all()
+            _delete_open_attempts(session, given_back)
+            return len(given_back)
 
-    def reserve_slot(
-        self, connection: str, interval_seconds: float, now: datetime | None = None
-    ) -> datetime:
-        """Reserve the next delivery slot of ``connection`` (GCRA, burst 1, all processes).
-
-        Atomically ``next_at = max(next_at, now) + interval``; returns the reserved slot's
-        start, ``max(old next_at, now)``: the caller waits until then before sending.
-        """
-        interval = timedelta(seconds=interval_seconds)
+    def pass_gate(
+        self,
+        lease: Lease,
+        connection: str,
+        interval_seconds: float,
+        max_wait_seconds: float,
+        now: datetime | None = None,
+    ) -> Gate:
+        """Take the rate-limited ``connection``'s gate for the leased message: the time its
+        delivery may start, at most ``max_wait_seconds`` away; or, when the gate opens later,
+        give the claim back with the message due then (a message never holds a worker while it
+        waits for long). Raises LeaseLost."""
         with self._db.session() as session:
-            return q.reserve_slot(session, connection, interval, utc_now(now))
+            now = self._now(session, now)
+            if (
+                session.execute(q.LOCK_HELD, {"b_id": lease.id, "b_token": lease.token}).first()
+                is None
+            ):
+                raise LeaseLost(lease)
+            interval = timedelta(seconds=interval_seconds)
+            wait = timedelta(seconds=max_wait_seconds)
+            start = q.pass_gate(session, connection, interval, now, wait)
+            if start - now <= wait:
+                return Gate((start - now).total_seconds(), None)
+            params = {"b_id": lease.id, "b_token": lease.token, "b_at": start, "b_now": now}
+            _delete_open_attempts(session, session.execute(q.DEFER, params).all())
+            return Gate(0.0, start)
+
+
+def _pairs(leases: Iterable[Lease]) -> list[tuple[str, str]]:
+    return [(lease.id, lease.token) for lease in leases]
+
+
+def _delete_open_attempts(session: Session, given_back: Iterable[Any]) -> None:
+    """Delete the attempts opened by claims just given back (rows of ``id``, and the
+    ``attempt_count`` after the give-back, one below the claim's attempt)."""
+    opened = [{"b_message": r.id, "b_number": r.attempt_count + 1} for r in given_back]
+    if opened:
+        session.execute(q.DELETE_OPEN_ATTEMPT, opened)

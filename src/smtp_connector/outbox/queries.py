@@ -10,7 +10,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, Update, and_, bindparam, case, insert, select, text, update
+from sqlalchemy import (
+    Table,
+    Update,
+    and_,
+    bindparam,
+    case,
+    insert,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -36,8 +48,17 @@ WAITING = (QUEUED, RETRYING)
 
 
 def _held() -> ColumnElement[bool]:
-    """The fence: the message is being sent under the lease of ``:b_worker``."""
-    return and_(_m.status == SENDING, _m.lease_owner == bindparam("b_worker"))
+    """The fence: message ``:b_id`` is still being sent under the claim ``:b_token``."""
+    return and_(
+        _m.id == bindparam("b_id"), _m.status == SENDING, _m.lease_token == bindparam("b_token")
+    )
+
+
+_LISTED_LEASES = and_(
+    _m.status == SENDING,
+    tuple_(_m.id, _m.lease_token).in_(bindparam("b_leases", expanding=True)),
+)
+"""The messages still held under any of the claims ``:b_leases`` (``(id, token)`` pairs)."""
 
 
 INSERT_MESSAGES = insert(MESSAGES)
@@ -47,8 +68,9 @@ OPEN_ATTEMPTS = insert(ATTEMPTS)
 """executemany with ``message``, ``number``, ``worker``, ``started_at``."""
 
 
-def _claim(which: ColumnElement[bool]) -> Update:
-    """Lease up to ``:b_limit`` of the rows ``which`` selects, oldest due first."""
+def _claim(which: ColumnElement[bool], **also: object) -> Update:
+    """Lease up to ``:b_limit`` of the rows ``which`` selects, oldest due first, under the
+    claim token ``:b_token``; ``also`` sets more columns."""
     locked = (
         select(_m.id)
         .where(which)
@@ -64,9 +86,11 @@ def _claim(which: ColumnElement[bool]) -> Update:
         .values(
             status=SENDING,
             lease_owner=bindparam("b_worker"),
+            lease_token=bindparam("b_token"),
             lease_expires_at=bindparam("b_expires"),
             attempt_count=_m.attempt_count + 1,
             updated_at=bindparam("b_now"),
+            **also,
         )
         .returning(
             _m.id,
@@ -105,9 +129,15 @@ transaction holds the database's single write lock (``BEGIN IMMEDIATE``, see ``s
 so claims run one after another.
 """
 
-CLAIM_EXPIRED = _claim(and_(_m.status == SENDING, _m.lease_expires_at < bindparam("b_now")))
-"""Lease messages whose worker let its lease expire (same shape as CLAIM_DUE, on
-``status = 'sending' AND lease_expires_at < :b_now``; few rows: only those in flight)."""
+CLAIM_EXPIRED = _claim(
+    and_(_m.status == SENDING, _m.lease_expires_at < bindparam("b_now")),
+    outcome_unknown=true(),
+)
+"""Lease messages whose holder let its lease expire (same shape as CLAIM_DUE, on
+``status = 'sending' AND lease_expires_at < :b_now``; few rows: only those in flight).
+
+The holder died or stalled at an unknown point of its attempt, possibly after the server took
+the message: the message is marked ``outcome_unknown`` for good, as a duplicate is possible."""
 
 CLOSE_STALE_ATTEMPTS = (
     update(ATTEMPTS)
@@ -122,18 +152,23 @@ CLOSE_STALE_ATTEMPTS = (
 """Close the attempts left open by workers whose leases expired (run right after CLAIM_EXPIRED)."""
 
 EXTEND_LEASES = (
-    update(MESSAGES).where(_held()).values(lease_expires_at=bindparam("b_expires")).returning(_m.id)
+    update(MESSAGES)
+    .where(_LISTED_LEASES)
+    .values(lease_expires_at=bindparam("b_expires"))
+    .returning(_m.id, _m.lease_token, _m.attempt_count)
 )
+"""Push back the expiry of the claims ``:b_leases`` still held; returns those."""
 
 RECORD_SENT = (
     update(MESSAGES)
-    .where(_m.id == bindparam("b_id"), _held())
+    .where(_held())
     .values(
         status=MessageStatus.SENT.value,
         sent_at=bindparam("b_now"),
         updated_at=bindparam("b_now"),
         next_attempt_at=None,
         lease_owner=None,
+        lease_token=None,
         lease_expires_at=None,
         accepted=bindparam("b_accepted"),
         rejected=bindparam("b_rejected"),
@@ -143,9 +178,7 @@ RECORD_SENT = (
 )
 
 LOCK_HELD = (
-    select(_m.attempt_count, _m.created_at, _m.outcome_unknown)
-    .where(_m.id == bindparam("b_id"), _held())
-    .with_for_update()
+    select(_m.attempt_count, _m.created_at, _m.outcome_unknown).where(_held()).with_for_update()
 )
 
 RECORD_FAILURE = (
@@ -155,6 +188,7 @@ RECORD_FAILURE = (
         status=bindparam("b_status"),
         next_attempt_at=bindparam("b_next"),
         lease_owner=None,
+        lease_token=None,
         lease_expires_at=None,
         updated_at=bindparam("b_now"),
         last_error=bindparam("b_error"),
@@ -176,37 +210,61 @@ CLOSE_ATTEMPT = (
     )
 )
 
-RELEASE = (
-    update(MESSAGES)
-    .where(_held())
-    .values(
-        status=case((_m.attempt_count <= 1, QUEUED), else_=RETRYING),
-        attempt_count=_m.attempt_count - 1,
-        next_attempt_at=bindparam("b_now"),
-        lease_owner=None,
-        lease_expires_at=None,
-        updated_at=bindparam("b_now"),
+
+def _give_back(which: ColumnElement[bool]) -> Update:
+    """Undo claims that never began their attempt: one attempt fewer, queued again if it
+    never had one, else retrying; due at ``:b_at``."""
+    return (
+        update(MESSAGES)
+        .where(which)
+        .values(
+            status=case((_m.attempt_count <= 1, QUEUED), else_=RETRYING),
+            attempt_count=_m.attempt_count - 1,
+            next_attempt_at=bindparam("b_at"),
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+            updated_at=bindparam("b_now"),
+        )
+        .returning(_m.id, _m.attempt_count)
     )
-    .returning(_m.id)
+
+
+RELEASE = _give_back(_LISTED_LEASES)
+"""Give back the claims ``:b_leases`` (a stopping worker's unstarted ones)."""
+
+DEFER = _give_back(_held())
+"""Give back claim ``:b_token`` of message ``:b_id`` until ``:b_at`` (its connection's gate
+opens then)."""
+
+DELETE_OPEN_ATTEMPT = ATTEMPTS.delete().where(
+    _a.message == bindparam("b_message"), _a.number == bindparam("b_number")
 )
-"""Undo claims: due now with one attempt fewer (queued again if it never had one)."""
+"""executemany: the attempt a given-back claim had opened."""
 
-_listed = _m.id.in_(bindparam("b_ids", expanding=True))
-RELEASE_LISTED = RELEASE.where(_listed)
-EXTEND_LISTED_LEASES = EXTEND_LEASES.where(_listed)
+MARK_UNKNOWN = update(MESSAGES).where(_m.id == bindparam("b_id")).values(outcome_unknown=true())
+"""A holder that lost its lease may have delivered the message: a duplicate is possible."""
 
-DELETE_OPEN_ATTEMPTS = ATTEMPTS.delete().where(
-    _a.message.in_(bindparam("b_ids", expanding=True)), _a.finished_at.is_(None)
+LATE_SENT = (
+    update(ATTEMPTS)
+    .where(_a.message == bindparam("b_id"), _a.number == bindparam("b_number"))
+    .values(
+        outcome=AttemptOutcome.SENT.value,
+        smtp_code=bindparam("b_smtp_code"),
+        enhanced_code=bindparam("b_enhanced_code"),
+        response=bindparam("b_response"),
+        error_code="lease_lost",
+        error="The server took the message after this attempt's lease had been taken over; "
+        "another attempt may have delivered it too.",
+    )
 )
+"""What an attempt that delivered after losing its lease leaves as evidence."""
 
 
-def reserve_slot(session: Session, connection: str, interval: timedelta, now: datetime) -> datetime:
-    """``next_at = max(next_at, now) + interval`` under a row lock; returns the slot start.
-
-    The row is created on first use (INSERT ... ON CONFLICT DO NOTHING on both engines); the
-    SELECT ... FOR UPDATE then serialises concurrent reservations on PostgreSQL, and SQLite's
-    write lock (``BEGIN IMMEDIATE``) does the same there.
-    """
+def _pace_row(session: Session, connection: str, now: datetime) -> RateLimitRow:
+    """The connection's pace row, locked (created on first use). INSERT ... ON CONFLICT DO
+    NOTHING works on both engines; SELECT ... FOR UPDATE then serialises concurrent users on
+    PostgreSQL, and SQLite's write lock (``BEGIN IMMEDIATE``) does the same there."""
     dialect = session.get_bind().dialect.name
     upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -214,13 +272,30 @@ def reserve_slot(session: Session, connection: str, interval: timedelta, now: da
         .values(connection=connection, next_at=now)
         .on_conflict_do_nothing(index_elements=[RateLimitRow.connection])
     )
-    current = session.execute(
-        select(RateLimitRow.next_at).where(RateLimitRow.connection == connection).with_for_update()
+    return session.execute(
+        select(RateLimitRow).where(RateLimitRow.connection == connection).with_for_update()
     ).scalar_one()
-    start = max(current, now)
-    session.execute(
-        update(RateLimitRow)
-        .where(RateLimitRow.connection == connection)
-        .values(next_at=start + interval)
-    )
+
+
+def reserve_slots(
+    session: Session, connection: str, interval: timedelta, count: int, now: datetime
+) -> list[datetime]:
+    """Plan ``count`` new messages of ``connection``: their due times, ``interval`` apart, the
+    first at ``max(next_at, now)``; ``next_at`` moves on past them (GCRA, burst 1)."""
+    row = _pace_row(session, connection, now)
+    start = max(row.next_at, now)
+    row.next_at = start + interval * count
+    return [start + interval * i for i in range(count)]
+
+
+def pass_gate(
+    session: Session, connection: str, interval: timedelta, now: datetime, max_wait: timedelta
+) -> datetime:
+    """When the next delivery of ``connection`` may start: ``max(gate_at, now)``. When that is
+    at most ``max_wait`` away the caller takes it (the gate moves on by ``interval``) and must
+    not start before it; later than that, the gate is left as it is."""
+    row = _pace_row(session, connection, now)
+    start = max(row.gate_at or now, now)
+    if start - now <= max_wait:
+        row.gate_at = start + interval
     return start

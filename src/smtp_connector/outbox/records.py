@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from smtp_connector.errors import DeliveryError, InvalidInput, RecipientsRefused, ReplyError
@@ -25,21 +25,17 @@ def message_rows(
     connection: str,
     messages: Sequence[ComposedMessage],
     ids: Sequence[str],
-    claim_for: str | None,
-    lease_seconds: float,
     now: datetime,
-    due_at: datetime | None = None,
+    *,
+    due: Sequence[datetime] | None = None,
 ) -> list[dict[str, Any]]:
-    """New ``messages`` rows: queued (due at ``due_at``, default now), or leased to
-    ``claim_for`` with attempt #1 begun."""
-    leased = claim_for is not None
-    status = MessageStatus.SENDING if leased else MessageStatus.QUEUED
-    lease_expires_at = now + timedelta(seconds=lease_seconds) if leased else None
+    """New ``messages`` rows, queued, each due at its ``due`` (default ``now``)."""
+    due = due or [now] * len(messages)
     return [
         {
             "id": outbox_id,
             "connection": connection,
-            "status": status.value,
+            "status": MessageStatus.QUEUED.value,
             "message_id": message.message_id,
             "mail_from": message.envelope.mail_from,
             "rcpt_to": list(message.envelope.rcpt_to),
@@ -47,10 +43,11 @@ def message_rows(
             "dsn": message.envelope.dsn,
             "data": message.data,
             "size": len(message.data),
-            "attempt_count": 1 if leased else 0,
-            "next_attempt_at": due_at or now,
-            "lease_owner": claim_for,
-            "lease_expires_at": lease_expires_at,
+            "attempt_count": 0,
+            "next_attempt_at": due_at,
+            "lease_owner": None,
+            "lease_token": None,
+            "lease_expires_at": None,
             "created_at": now,
             "updated_at": now,
             "sent_at": None,
@@ -60,12 +57,24 @@ def message_rows(
             "last_error": None,
             "outcome_unknown": False,
         }
-        for outbox_id, message in zip(ids, messages, strict=True)
+        for outbox_id, message, due_at in zip(ids, messages, due, strict=True)
     ]
 
 
-def claimed_from(row: Any) -> Claimed:
-    """A row returned by ``queries.CLAIM_DUE`` or ``queries.CLAIM_EXPIRED``."""
+def leased(row: dict[str, Any], worker: str, token: str, expires: datetime) -> dict[str, Any]:
+    """``row`` (from ``message_rows``) leased at once to ``worker`` with attempt #1 begun."""
+    return row | {
+        "status": MessageStatus.SENDING.value,
+        "attempt_count": 1,
+        "lease_owner": worker,
+        "lease_token": token,
+        "lease_expires_at": expires,
+    }
+
+
+def claimed_from(row: Any, token: str, *, reclaimed: bool) -> Claimed:
+    """A row returned by ``queries.CLAIM_DUE`` or (``reclaimed``) ``queries.CLAIM_EXPIRED``,
+    claimed under ``token``."""
     return Claimed(
         id=row.id,
         connection=row.connection,
@@ -79,6 +88,8 @@ def claimed_from(row: Any) -> Claimed:
         data=bytes(row.data),
         attempt=row.attempt_count,
         queued_at=row.created_at,
+        token=token,
+        reclaimed=reclaimed,
     )
 
 

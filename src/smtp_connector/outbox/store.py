@@ -11,9 +11,10 @@ row conversions in ``outbox/records.py``, idempotency keys in ``outbox/idempoten
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -24,18 +25,18 @@ from smtp_connector.mail.message import ComposedMessage
 from smtp_connector.outbox import idempotency as keys
 from smtp_connector.outbox import queries as q
 from smtp_connector.outbox import records
-from smtp_connector.outbox.base import utc_now
 from smtp_connector.outbox.idempotency import (
     IdempotencyRecord,
     IdempotencyRequest,
     IdempotentReplay,
 )
-from smtp_connector.outbox.leases import OutboxLeases
+from smtp_connector.outbox.leases import OutboxLeases, new_token
 from smtp_connector.outbox.reads import OutboxReads, attempts_of
-from smtp_connector.outbox.types import MessageStatus, OutboxMessage
+from smtp_connector.outbox.types import Lease, MessageStatus, OutboxMessage
 from smtp_connector.store.models import MessageRow
 
 __all__ = [
+    "Enqueued",
     "IdempotencyRecord",
     "IdempotencyRequest",
     "IdempotentReplay",
@@ -44,11 +45,28 @@ __all__ = [
 ]
 
 _ENQUEUE_TRIES = 3
+T = TypeVar("T")
 
 
 def new_message_id() -> str:
     """``msg_`` and 24 hex digits (96 random bits)."""
     return "msg_" + secrets.token_hex(12)
+
+
+Answer = Callable[[Sequence[str]], tuple[int, dict[str, Any]]]
+"""Builds the answer to save with an idempotency key, from the new messages' ids."""
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """A message committed for its submitter's own first attempt (``enqueue_leased``)."""
+
+    id: str
+    lease: Lease | None
+    """Leased to the submitter, who attempts it after ``wait_seconds``; None: left queued for
+    the workers, its rate slot being further away than the submitter would wait."""
+    wait_seconds: float
+    """Until the message's rate slot (0 on a connection without a rate limit)."""
 
 
 class OutboxStore(OutboxLeases, OutboxReads):
@@ -61,73 +79,100 @@ class OutboxStore(OutboxLeases, OutboxReads):
         connection: str,
         messages: Sequence[ComposedMessage],
         *,
-        claim_for: str | None = None,
-        lease_seconds: float = 60.0,
         idempotency: IdempotencyRequest | None = None,
+        answer: Answer | None = None,
+        pace: float | None = None,
         now: datetime | None = None,
-        due_at: datetime | None = None,
     ) -> list[str]:
-        """Commit every message (all or none) and return their ids, in order.
+        """Commit every message (all or none), queued, and return their ids, in order.
 
-        Each is ``queued`` and due at ``due_at`` (default ``now``); with ``claim_for`` each is
-        instead leased to that worker with attempt #1 open (the caller delivers it at once). With
-        ``idempotency`` the key is stored in the same transaction; a live key raises
-        IdempotentReplay (same request) or IdempotencyMismatch (different request).
+        ``pace`` (seconds between deliveries on the connection) plans the messages: each is
+        due at its own slot of the connection's rate, after those planned before. With
+        ``idempotency`` the key is stored in the same transaction (and ``answer``'s answer
+        with it); a live key raises IdempotentReplay (same request) or IdempotencyMismatch
+        (different request).
         """
-        now = utc_now(now)
+
+        def insert(session: Session, ids: list[str], now: datetime) -> list[str]:
+            if not messages:
+                return ids
+            due = _slots(session, connection, pace, len(messages), now)
+            rows = records.message_rows(connection, messages, ids, now, due=due)
+            session.execute(q.INSERT_MESSAGES, rows)
+            return ids
+
+        return self._commit(len(messages), insert, idempotency, answer, now)
+
+    def enqueue_leased(
+        self,
+        message: ComposedMessage,
+        connection: str,
+        *,
+        worker: str,
+        lease_seconds: float,
+        idempotency: IdempotencyRequest | None = None,
+        pace: float | None = None,
+        wait_limit: float = 0.0,
+        now: datetime | None = None,
+    ) -> Enqueued:
+        """Commit one message leased to ``worker`` with attempt #1 open, for it to deliver at
+        once: the API's own first attempt. With ``pace`` the message gets its rate slot; when
+        that is more than ``wait_limit`` seconds away it is left queued for the workers instead.
+        Idempotency as in ``enqueue``.
+        """
+
+        def insert(session: Session, ids: list[str], now: datetime) -> Enqueued:
+            [due] = _slots(session, connection, pace, 1, now)
+            wait = max(0.0, (due - now).total_seconds())
+            [row] = records.message_rows(connection, [message], ids, now, due=[due])
+            lease = None
+            if wait <= wait_limit:
+                token = new_token()
+                expires = now + timedelta(seconds=lease_seconds)
+                row = records.leased(row, worker, token, expires)
+                lease = Lease(ids[0], token, 1)
+            session.execute(q.INSERT_MESSAGES, [row])
+            if lease is not None:
+                opened = {"message": ids[0], "number": 1, "worker": worker, "started_at": now}
+                session.execute(q.OPEN_ATTEMPTS, [opened])
+            return Enqueued(ids[0], lease, wait)
+
+        return self._commit(1, insert, idempotency, None, now)
+
+    def _commit(
+        self,
+        count: int,
+        insert: Callable[[Session, list[str], datetime], T],
+        idempotency: IdempotencyRequest | None,
+        answer: Answer | None,
+        now: datetime | None,
+    ) -> T:
+        """One transaction: the idempotency key (if any) and ``insert``'s rows, under ``count``
+        new message ids; a concurrent commit of the same key turns into its refusal."""
         for _ in range(_ENQUEUE_TRIES):
-            ids = [new_message_id() for _ in messages]
+            ids = [new_message_id() for _ in range(count)]
             try:
                 with self._db.session() as session:
+                    stamp = self._now(session, now)
                     if idempotency is not None:
-                        keys.reserve(session, idempotency, ids, now)
-                    self._insert(
-                        session, connection, messages, ids, claim_for, lease_seconds, now, due_at
-                    )
-                return ids
+                        saved = answer(ids) if answer is not None else None
+                        keys.reserve(session, idempotency, ids, stamp, saved)
+                    return insert(session, ids, stamp)
             except IntegrityError:
                 if idempotency is None:
                     raise
             # Another request with the same key committed first: answer as a repeat of it.
-            with self._reading() as session:
-                winner = keys.find_live(session, idempotency, now)
+            winner = self.find_idempotent(idempotency)
             if winner is not None:
                 raise keys.refusal(winner, idempotency)
         raise Conflict("The Idempotency-Key could not be stored; try again.")
 
-    @staticmethod
-    def _insert(
-        session: Session,
-        connection: str,
-        messages: Sequence[ComposedMessage],
-        ids: Sequence[str],
-        claim_for: str | None,
-        lease_seconds: float,
-        now: datetime,
-        due_at: datetime | None = None,
-    ) -> None:
-        if not messages:
-            return
-        rows = records.message_rows(
-            connection, messages, ids, claim_for, lease_seconds, now, due_at
-        )
-        session.execute(q.INSERT_MESSAGES, rows)
-        if claim_for is not None:
-            opened = [
-                {"message": i, "number": 1, "worker": claim_for, "started_at": now} for i in ids
-            ]
-            session.execute(q.OPEN_ATTEMPTS, opened)
-
-    def note_follow_up(self, id: str, addresses: Sequence[str], follow_up: str) -> None:
-        """Mark refused recipients of a sent message as retried in the ``follow_up`` message."""
-        with self._db.session() as session:
-            row = session.get(MessageRow, id, options=[defer(MessageRow.data)])
-            if row is None:
-                raise MessageNotFound(id)
-            rejected = dict(row.rejected or {})
-            for address in addresses:
-                rejected[address] = {**rejected.get(address, {}), "retriedAs": follow_up}
-            row.rejected = rejected
+    def find_idempotent(
+        self, request: IdempotencyRequest, now: datetime | None = None
+    ) -> IdempotencyRecord | None:
+        """The live record of this key, if any (look it up before doing any work)."""
+        with self._reading() as session:
+            return keys.find_live(session, request, self._now(session, now))
 
     def save_idempotent_response(
         self, scope: str, key: str, status_code: int, response: dict[str, Any]
@@ -139,9 +184,9 @@ class OutboxStore(OutboxLeases, OutboxReads):
     def purge_finished(self, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete sent, failed and cancelled messages (and their attempts) last changed more
         than ``older_than`` ago; returns how many messages."""
-        cutoff = utc_now(now) - older_than
         final = [s.value for s in MessageStatus if s.is_final]
         with self._db.session() as session:
+            cutoff = self._now(session, now) - older_than
             result = session.execute(
                 delete(MessageRow).where(
                     MessageRow.status.in_(final), MessageRow.updated_at < cutoff
@@ -152,30 +197,25 @@ class OutboxStore(OutboxLeases, OutboxReads):
     def purge_idempotency(self, now: datetime | None = None) -> int:
         """Delete expired keys; returns how many."""
         with self._db.session() as session:
-            return keys.purge(session, utc_now(now))
+            return keys.purge(session, self._now(session, now))
 
     # -- operators ---------------------------------------------------------------------------
 
     def cancel(self, id: str, now: datetime | None = None) -> OutboxMessage:
         """Queued or retrying → cancelled. Raises MessageNotFound, or Conflict otherwise."""
-        return self._transition(id, q.WAITING, MessageStatus.CANCELLED, None, utc_now(now))
+        return self._transition(id, q.WAITING, MessageStatus.CANCELLED, now)
 
     def retry(self, id: str, now: datetime | None = None) -> OutboxMessage:
         """Failed or cancelled → queued, due now: at least one more attempt (the policy's
         limits apply again after it). Raises MessageNotFound, or Conflict otherwise."""
         allowed = (MessageStatus.FAILED.value, MessageStatus.CANCELLED.value)
-        now = utc_now(now)
-        return self._transition(id, allowed, MessageStatus.QUEUED, now, now)
+        return self._transition(id, allowed, MessageStatus.QUEUED, now)
 
     def _transition(
-        self,
-        id: str,
-        allowed: Sequence[str],
-        target: MessageStatus,
-        next_attempt_at: datetime | None,
-        now: datetime,
+        self, id: str, allowed: Sequence[str], target: MessageStatus, now: datetime | None
     ) -> OutboxMessage:
         with self._db.session() as session:
+            now = self._now(session, now)
             row = session.scalar(
                 select(MessageRow)
                 .options(defer(MessageRow.data))
@@ -191,7 +231,17 @@ class OutboxStore(OutboxLeases, OutboxReads):
                     f"{' or '.join(allowed)} can be {verb}."
                 )
             row.status = target.value
-            row.next_attempt_at = next_attempt_at
+            row.next_attempt_at = None if target.is_final else now
             row.updated_at = now
             session.flush()
             return records.message_from(row, attempts_of(session, id))
+
+
+def _slots(
+    session: Session, connection: str, pace: float | None, count: int, now: datetime
+) -> list[datetime]:
+    """When each of ``count`` new messages is due: its planned slot on a paced connection,
+    else now."""
+    if pace is None:
+        return [now] * count
+    return q.reserve_slots(session, connection, timedelta(seconds=pace), count, now)

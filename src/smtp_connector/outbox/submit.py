@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from anyio import to_thread
 
@@ -17,7 +18,8 @@ from smtp_connector.mail.message import ComposedMessage
 from smtp_connector.metrics import METRICS
 from smtp_connector.outbox.admission import CallLimiter
 from smtp_connector.outbox.delivery import AttemptReport, Deliverer
-from smtp_connector.outbox.store import IdempotencyRequest, OutboxStore
+from smtp_connector.outbox.idempotency import refusal
+from smtp_connector.outbox.store import Enqueued, IdempotencyRequest, OutboxStore
 from smtp_connector.outbox.types import Claimed, MessageStatus
 from smtp_connector.sending import SendResult, prepare
 
@@ -52,6 +54,11 @@ class Failed:
 Submission = Accepted | Sent | Failed
 
 
+AcceptedAnswer = Callable[[Accepted], tuple[int, dict[str, Any]]]
+"""The HTTP answer to an accepted message, saved with its idempotency key at commit."""
+BatchAnswer = Callable[[list["Accepted | ConnectorError"]], tuple[int, dict[str, Any]]]
+
+
 class SendService:
     """The one way in to the outbox, for the HTTP API and (later) workflow actions."""
 
@@ -63,7 +70,6 @@ class SendService:
         limits: Limits,
         *,
         name: str,
-        lease_seconds: float = 300.0,
         wait_seconds: float = 10.0,
         max_batch: int = 1000,
         on_enqueue: Callable[[], None] | None = None,
@@ -73,7 +79,6 @@ class SendService:
         self.deliverer = deliverer
         self.limits = limits
         self.name = name
-        self.lease_seconds = lease_seconds
         self.wait_seconds = wait_seconds
         self.max_batch = max_batch
         self.on_enqueue = on_enqueue
@@ -87,36 +92,67 @@ class SendService:
         *,
         wait: bool,
         idempotency: IdempotencyRequest | None = None,
+        answer: AcceptedAnswer | None = None,
     ) -> Submission:
         """Commit one message. Raises ConnectionNotFound, RateLimited, InvalidInput,
-        PayloadTooLarge, SenderNotAllowed, IdempotentReplay or IdempotencyMismatch."""
+        PayloadTooLarge, SenderNotAllowed, IdempotentReplay or IdempotencyMismatch.
+
+        A repeated ``idempotency`` key is answered before anything else is looked at (a
+        repeat is never refused by the call limit, nor by a connection edited since). Without
+        ``wait`` the message is queued and ``answer`` (its 202) saved with the key at once.
+        """
+        await self._check_repeat(idempotency)
         connection = await to_thread.run_sync(self.connections.get, connection_name)
         self.call_limiter.admit(connection)
         self.connections.smtp_settings(connection)  # a key that cannot decrypt fails now, not later
         message = await to_thread.run_sync(prepare, connection, payload, self.limits)
-        claim_for = self.name if wait else None
-        now = datetime.now(UTC)
-        [outbox_id] = await to_thread.run_sync(
-            lambda: self.store.enqueue(
+        pace = connection.rate_limit.interval_seconds if connection.rate_limit else None
+        queued_at = datetime.now(UTC)
+        if not wait:
+
+            def accepted(ids: Sequence[str]) -> Accepted:
+                return Accepted(ids[0], message.message_id, MessageStatus.QUEUED)
+
+            [outbox_id] = await to_thread.run_sync(
+                lambda: self.store.enqueue(
+                    connection.name,
+                    [message],
+                    idempotency=idempotency,
+                    answer=(lambda ids: answer(accepted(ids))) if answer else None,
+                    pace=pace,
+                )
+            )
+            self._submitted(connection.name, [outbox_id], [message])
+            return accepted([outbox_id])
+        enqueued = await to_thread.run_sync(
+            lambda: self.store.enqueue_leased(
+                message,
                 connection.name,
-                [message],
-                claim_for=claim_for,
-                lease_seconds=self.lease_seconds,
+                worker=self.name,
+                lease_seconds=self.deliverer.keeper.lease_seconds,
                 idempotency=idempotency,
-                now=now,
+                pace=pace,
+                wait_limit=self.wait_seconds,
             )
         )
-        METRICS.accepted.labels(connection.name).inc()
-        log_submitted(connection.name, [outbox_id], [message])
-        if not wait:
-            self._wake_workers()
-            return Accepted(outbox_id, message.message_id, MessageStatus.QUEUED)
-        return await self._first_attempt(connection.name, outbox_id, message, now)
+        self._submitted(connection.name, [enqueued.id], [message])
+        if enqueued.lease is None:  # its rate slot is further away than we would wait
+            return Accepted(enqueued.id, message.message_id, MessageStatus.QUEUED)
+        return await self._first_attempt(connection.name, enqueued, message, queued_at)
 
     async def submit_batch(
-        self, connection_name: str, payloads: Sequence[object]
+        self,
+        connection_name: str,
+        payloads: Sequence[object],
+        *,
+        idempotency: IdempotencyRequest | None = None,
+        answer: BatchAnswer | None = None,
     ) -> list[Accepted | ConnectorError]:
-        """Validate each; commit every valid one in one transaction. One entry per payload."""
+        """Validate each; commit every valid one in one transaction. One entry per payload.
+
+        With ``idempotency`` the key and ``answer``'s answer are committed with the messages.
+        """
+        await self._check_repeat(idempotency)
         connection = await to_thread.run_sync(self.connections.get, connection_name)
         if len(payloads) > self.max_batch:
             raise InvalidInput.field(
@@ -135,52 +171,83 @@ class SendService:
 
         prepared = await to_thread.run_sync(prepare_all)
         valid = [m for m in prepared if isinstance(m, ComposedMessage)]
-        ids = (
-            await to_thread.run_sync(lambda: self.store.enqueue(connection.name, valid))
-            if valid
-            else []
-        )
-        METRICS.accepted.labels(connection.name).inc(len(ids))
-        log_submitted(connection.name, ids, valid)
-        if ids:
-            self._wake_workers()
-        id_iter = iter(ids)
-        return [
-            Accepted(next(id_iter), m.message_id, MessageStatus.QUEUED)
-            if isinstance(m, ComposedMessage)
-            else m
-            for m in prepared
-        ]
+        pace = connection.rate_limit.interval_seconds if connection.rate_limit else None
+
+        def results(ids: Sequence[str]) -> list[Accepted | ConnectorError]:
+            id_iter = iter(ids)
+            return [
+                Accepted(next(id_iter), m.message_id, MessageStatus.QUEUED)
+                if isinstance(m, ComposedMessage)
+                else m
+                for m in prepared
+            ]
+
+        ids: list[str] = []
+        if valid:
+            ids = await to_thread.run_sync(
+                lambda: self.store.enqueue(
+                    connection.name,
+                    valid,
+                    idempotency=idempotency,
+                    answer=(lambda ids: answer(results(ids))) if answer else None,
+                    pace=pace,
+                )
+            )
+        self._submitted(connection.name, ids, valid)
+        return results(ids)
+
+    async def _check_repeat(self, idempotency: IdempotencyRequest | None) -> None:
+        """Raise IdempotentReplay or IdempotencyMismatch when the key was used before."""
+        if idempotency is None:
+            return
+        record = await to_thread.run_sync(self.store.find_idempotent, idempotency)
+        if record is not None:
+            raise refusal(record, idempotency)
+
+    def _submitted(self, connection: str, ids: list[str], messages: list[ComposedMessage]) -> None:
+        METRICS.accepted.labels(connection).inc(len(ids))
+        log_submitted(connection, ids, messages)
+        if ids and self.on_enqueue is not None:
+            self.on_enqueue()
 
     async def _first_attempt(
-        self, connection: str, outbox_id: str, message: ComposedMessage, queued_at: datetime
+        self, connection: str, enqueued: Enqueued, message: ComposedMessage, queued_at: datetime
     ) -> Submission:
-        """Attempt now under this process's lease; answer within ``wait_seconds`` either way."""
+        """Attempt now (after the rate slot, if any) under this process's lease, renewed by the
+        heartbeat like a worker's; answer within ``wait_seconds`` either way."""
+        assert enqueued.lease is not None
         claimed = Claimed(
-            id=outbox_id,
+            id=enqueued.id,
             connection=connection,
             message_id=message.message_id,
             envelope=message.envelope,
             data=message.data,
             attempt=1,
             queued_at=queued_at,
+            token=enqueued.lease.token,
         )
-        task = asyncio.create_task(self.deliverer.attempt(claimed, self.name))
+        task = asyncio.create_task(self._attempt_at_slot(claimed, enqueued.wait_seconds))
         self._attempts.add(task)
         task.add_done_callback(self._attempts.discard)
         try:
             report = await asyncio.wait_for(asyncio.shield(task), self.wait_seconds)
         except TimeoutError:
-            return Accepted(outbox_id, message.message_id, MessageStatus.SENDING)
+            return Accepted(enqueued.id, message.message_id, MessageStatus.SENDING)
         if report.result is not None:
-            return Sent(outbox_id, report.result, report.follow_up)
+            return Sent(enqueued.id, report.result, report.follow_up)
         if report.status is MessageStatus.FAILED and report.error is not None:
-            return Failed(outbox_id, report.error)
-        return Accepted(outbox_id, message.message_id, report.status or MessageStatus.SENDING)
+            return Failed(enqueued.id, report.error)
+        return Accepted(enqueued.id, message.message_id, report.status or MessageStatus.SENDING)
 
-    def _wake_workers(self) -> None:
-        if self.on_enqueue is not None:
-            self.on_enqueue()
+    async def _attempt_at_slot(self, claimed: Claimed, wait_seconds: float) -> AttemptReport:
+        keeper = self.deliverer.keeper
+        keeper.hold(claimed.lease)  # renewed while it waits for its slot, too
+        try:
+            if wait_seconds > 0:
+                await asyncio.sleep(wait_seconds)
+            return await self.deliverer.attempt(claimed)
+        finally:
+            keeper.drop(claimed.lease)
 
     async def drain(self) -> None:
         """Let first attempts still running here finish (shutdown)."""

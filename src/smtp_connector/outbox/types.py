@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from smtp_connector.mail.message import Envelope
+from smtp_connector.mail.message import ComposedMessage, Envelope
 
 
 class MessageStatus(StrEnum):
@@ -81,6 +81,48 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """One claim of one message: what its holder must show to report on it (the fence).
+
+    ``token`` is drawn afresh for every claim, so a holder whose lease was taken over (even by
+    a process with the same worker name, or by itself) can no longer change the message.
+    """
+
+    id: str
+    token: str
+    attempt: int
+    """The attempt this claim opened."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A rate-limited delivery's turn: start after ``wait_seconds``; or, when ``deferred_to``
+    is set, the claim was given back and the message is due then."""
+
+    wait_seconds: float
+    deferred_to: datetime | None
+
+
+class LeaseLost(Exception):
+    """The claim was taken over (its lease expired): its holder must not send the message."""
+
+    def __init__(self, lease: Lease) -> None:
+        super().__init__(f"the lease on {lease.id} (attempt {lease.attempt}) was taken over")
+        self.lease = lease
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A new message for the recipients a server refused with a 4xx while it took the message
+    for the others: the same bytes and Message-ID, those recipients alone, due later."""
+
+    id: str
+    connection: str
+    message: ComposedMessage
+    delay_seconds: float
+
+
+@dataclass(frozen=True)
 class Claimed:
     """A message leased to one worker for one attempt."""
 
@@ -92,6 +134,14 @@ class Claimed:
     attempt: int
     """This attempt's number (1 for the first)."""
     queued_at: datetime
+    token: str
+    """The claim's fence token (see ``Lease``)."""
+    reclaimed: bool = False
+    """Taken over from a holder whose lease expired before it reported (it died or stalled)."""
+
+    @property
+    def lease(self) -> Lease:
+        return Lease(self.id, self.token, self.attempt)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
-"""The delivery loop: claim what is due, deliver with bounded concurrency, drain on stop."""
+"""The delivery loop: claim what is due, deliver with bounded concurrency, drain on stop.
+
+Every loop here outlives errors: a claim or housekeeping pass that fails (the database
+restarts, a failover) is logged and tried again after a growing pause, and ``health`` says
+what is wrong meanwhile, for ``/readyz``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 from datetime import timedelta
@@ -12,11 +18,13 @@ from typing import Any
 from anyio import to_thread
 
 from smtp_connector.logs import log_event
-from smtp_connector.outbox.delivery import Deliverer
+from smtp_connector.outbox.delivery import AttemptReport, Deliverer
+from smtp_connector.outbox.faults import backoff, describe
 from smtp_connector.outbox.store import OutboxStore
-from smtp_connector.outbox.types import Claimed
+from smtp_connector.outbox.types import Claimed, Lease
 
 PURGE_EVERY_SECONDS = 600.0
+CLAIM_PAUSE_CAP_SECONDS = 5.0
 
 
 def default_worker_name() -> str:
@@ -26,8 +34,10 @@ def default_worker_name() -> str:
 class Worker:
     """Claims due messages with a lease and delivers them, ``concurrency`` at a time.
 
-    Stopping (``stop`` event set, e.g. on SIGTERM) makes no new claims, lets the messages in
-    flight finish, then releases anything still leased to this worker.
+    Stopping (``stop`` event set, e.g. on SIGTERM) makes no new claims and lets the messages
+    in flight finish; a claim whose attempt never began and could not record its outcome is
+    then given back. One whose SMTP conversation began is never given back: the server may
+    have the message, so its lease runs out and the next holder records the outcome as unknown.
     """
 
     def __init__(
@@ -37,7 +47,6 @@ class Worker:
         *,
         name: str,
         concurrency: int = 16,
-        lease_seconds: float = 300.0,
         poll_seconds: float = 0.5,
         retention: timedelta | None = None,
     ) -> None:
@@ -45,11 +54,30 @@ class Worker:
         self.deliverer = deliverer
         self.name = name
         self.concurrency = concurrency
-        self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.retention = retention
+        self.running = False
+        self.last_error: str | None = None
+        """Why the last claim failed; None once a claim works again."""
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._unreported: set[Lease] = set()
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.deliverer.keeper.lease_seconds
+
+    @property
+    def health(self) -> str | None:
+        """None while the worker runs and reaches the database; else what is wrong."""
+        if not self.running:
+            return "The delivery worker is not running."
+        if self.last_error is not None:
+            return f"The delivery worker cannot claim messages: {self.last_error}"
+        keeper = self.deliverer.keeper
+        if not keeper.healthy:
+            return f"The delivery worker cannot renew its leases: {keeper.last_error}"
+        return None
 
     def wake(self) -> None:
         """Look at the queue now (called when this process enqueued something)."""
@@ -57,32 +85,54 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         log_event("worker.started", worker=self.name, concurrency=self.concurrency)
-        renewer = asyncio.create_task(self._renew_leases())
-        housekeeping = asyncio.create_task(self._housekeeping())
-        try:
-            while not stop.is_set():
-                claimed: list[Claimed] = []
-                free = self.concurrency - len(self._in_flight)
-                if free > 0:
+        self.running = True
+        async with self.deliverer.keeper.running():
+            housekeeping = asyncio.create_task(self._housekeeping())
+            try:
+                await self._claim_loop(stop)
+            finally:
+                self.running = False
+                log_event("worker.draining", worker=self.name, in_flight=len(self._in_flight))
+                if self._in_flight:
+                    await asyncio.gather(*self._in_flight, return_exceptions=True)
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
+                released = await self._release_unreported()
+        log_event("worker.stopped", worker=self.name, released=released)
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            claimed: list[Claimed] = []
+            free = self.concurrency - len(self._in_flight)
+            if free > 0:
+                try:
                     claimed = await to_thread.run_sync(
                         self.store.claim, self.name, free, self.lease_seconds
                     )
-                    for message in claimed:
-                        task = asyncio.create_task(self._deliver(message))
-                        self._in_flight.add(task)
-                        task.add_done_callback(self._in_flight.discard)
-                if not claimed or len(self._in_flight) >= self.concurrency:
-                    await self._idle(stop)
-        finally:
-            log_event("worker.draining", worker=self.name, in_flight=len(self._in_flight))
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight, return_exceptions=True)
-            for background in (renewer, housekeeping):
-                background.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await background
-            released = await to_thread.run_sync(self.store.release, self.name)
-            log_event("worker.stopped", worker=self.name, released=released)
+                except Exception as exc:  # the loop must outlive a database outage
+                    failures += 1
+                    self.last_error = describe(exc)
+                    log_event(
+                        "worker.claim_failed",
+                        logging.ERROR,
+                        worker=self.name,
+                        failures=failures,
+                        error=self.last_error,
+                    )
+                    await _wait(stop, backoff(failures, CLAIM_PAUSE_CAP_SECONDS))
+                    continue
+                if failures:
+                    log_event("worker.claim_recovered", worker=self.name, failures=failures)
+                failures = 0
+                self.last_error = None
+                for message in claimed:
+                    task = asyncio.create_task(self._deliver(message))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+            if not claimed or len(self._in_flight) >= self.concurrency:
+                await self._idle(stop)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Wait for a wake-up, a free slot, a stop, or the poll interval, whichever is first."""
@@ -102,29 +152,49 @@ class Worker:
                 waiter.cancel()
 
     async def _deliver(self, message: Claimed) -> None:
+        report: AttemptReport | None = None
         try:
-            await self.deliverer.attempt(message, self.name)
-        except Exception as exc:  # the lease expires and another attempt is made
-            log_event("worker.attempt_crashed", id=message.id, error=type(exc).__name__)
+            report = await self.deliverer.attempt(message)
+        except Exception as exc:  # attempt() records every error itself; this is a last guard
+            log_event("worker.attempt_crashed", logging.ERROR, id=message.id, error=describe(exc))
+        if report is None or (not report.recorded and not report.started):
+            self._unreported.add(message.lease)
 
-    async def _renew_leases(self) -> None:
-        """Extend the leases of messages still in flight, so slow deliveries keep their claim."""
-        while True:
-            await asyncio.sleep(self.lease_seconds / 3)
-            if self._in_flight:
-                await to_thread.run_sync(self.store.extend_leases, self.name, self.lease_seconds)
+    async def _release_unreported(self) -> int:
+        """Give back the claims that never began and could not record an outcome."""
+        if not self._unreported:
+            return 0
+        try:
+            released = await to_thread.run_sync(self.store.release, set(self._unreported))
+        except Exception as exc:  # their leases run out instead
+            log_event("worker.release_failed", logging.ERROR, worker=self.name, error=describe(exc))
+            return 0
+        self._unreported.clear()
+        return released
 
     async def _housekeeping(self) -> None:
         """Now and every ten minutes: forget expired idempotency keys and, with a retention
-        period, finished messages older than it."""
+        period, finished messages older than it. A failed pass is logged and tried again at
+        the next one."""
         while True:
-            keys = await to_thread.run_sync(self.store.purge_idempotency)
-            messages = 0
-            if self.retention is not None:
-                messages = await to_thread.run_sync(self.store.purge_finished, self.retention)
-            if keys or messages:
-                log_event("worker.purged", worker=self.name, keys=keys, messages=messages)
+            try:
+                keys = await to_thread.run_sync(self.store.purge_idempotency)
+                messages = 0
+                if self.retention is not None:
+                    messages = await to_thread.run_sync(self.store.purge_finished, self.retention)
+                if keys or messages:
+                    log_event("worker.purged", worker=self.name, keys=keys, messages=messages)
+            except Exception as exc:
+                log_event(
+                    "worker.purge_failed", logging.ERROR, worker=self.name, error=describe(exc)
+                )
             await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less if ``stop`` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _first_done(tasks: set[asyncio.Task[None]]) -> None:

@@ -165,6 +165,8 @@ def translate(exc: Exception, peer: Peer, step: str) -> ConnectorError | None:
             error = ConnectFailed(f"The host name {peer.settings.host!r} is not valid.")
             error.retryable = False
             return with_hint(error, "check the host name")
+        if isinstance(exc, UnicodeError):  # e.g. a non-ASCII EHLO name: no server takes it
+            return InvalidInput(f"The {step} command needs ASCII text; this one is not.")
         if step in ("MAIL FROM", "RCPT TO"):
             return InvalidInput(f"An address cannot be sent over SMTP: {exc}")
     return None

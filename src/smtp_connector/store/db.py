@@ -4,30 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from smtp_connector.store.models import as_utc
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, synchronous=FULL and a busy timeout."""
+    """Create an engine; SQLite gets WAL, synchronous=FULL and a busy timeout. Errors and logs
+    never show statement parameters (message bytes, encrypted secrets)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -58,11 +64,21 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+_MIGRATION_LOCK = 0x736D7470  # "smtp": the advisory lock key every process migrates under
+
+
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the database to the newest migration (idempotent)."""
+    """Bring the database to the newest migration (idempotent); safe when several processes
+    start at once: they migrate one after another, and the later ones find nothing to do.
+
+    On PostgreSQL the transaction takes an advisory lock first; on SQLite it begins with
+    ``BEGIN IMMEDIATE`` (the write lock), so there too one process migrates at a time.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -73,6 +89,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._server_clock = self.engine.dialect.name != "sqlite"
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -85,6 +102,17 @@ class Database:
         with self._sessions() as session, session.begin():
             session.connection(execution_options={"sqlite_begin": "DEFERRED"})
             yield session
+
+    def clock(self, session: Session) -> datetime:
+        """The database's current time, aware UTC, read in ``session``'s transaction.
+
+        Leases and due times are compared with this clock, so that a process whose own clock
+        is wrong cannot take over live leases. SQLite is embedded: every process that opens
+        the file runs on this machine, whose clock is the database's.
+        """
+        if self._server_clock:
+            return as_utc(session.execute(select(func.clock_timestamp())).scalar_one())
+        return datetime.now(UTC)
 
     def dispose(self) -> None:
         self.engine.dispose()

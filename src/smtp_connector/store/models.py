@@ -134,6 +134,8 @@ class MessageRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    """A fresh random value per claim: the holder's reports must carry it (the fence)."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -185,9 +187,12 @@ class IdempotencyKeyRow(Base):
 
 
 class RateLimitRow(Base):
-    """The next free delivery slot of a connection, shared by every worker process (GCRA)."""
+    """The pace of a rate-limited connection, shared by every process (two GCRA clocks)."""
 
     __tablename__ = "rate_limits"
 
     connection: Mapped[str] = mapped_column(String(64), primary_key=True)
     next_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    """The plan: the due time the next new message gets (each one moves it on by a slot)."""
+    gate_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """The gate: the earliest time the next delivery may start (each one moves it on)."""

@@ -1,4 +1,5 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (the database answers)."""
+"""``/healthz`` (the process answers) and ``/readyz`` (the database answers, and the delivery
+worker running in this process, if any, runs and can claim and renew its leases)."""
 
 from __future__ import annotations
 
@@ -30,4 +31,7 @@ async def readyz(services: ServicesDep) -> Any:
         await to_thread.run_sync(ping)
     except SQLAlchemyError:
         return problem(503, "database_unavailable", "Not ready", "The database does not answer.")
+    trouble = services.worker.health if services.worker is not None else None
+    if trouble is not None:
+        return problem(503, "worker_unavailable", "Not ready", trouble)
     return {"status": "ready"}

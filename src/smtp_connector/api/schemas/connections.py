@@ -16,6 +16,7 @@ from smtp_connector.api.schemas.fields import (
     CaBundle,
     CamelModel,
     DefaultFrom,
+    EhloName,
     Name,
     Password,
     Port,
@@ -107,7 +108,7 @@ class ConnectionCreate(CamelModel):
     security: Security = Security.STARTTLS
     verify_certificate: bool = True
     ca_bundle: CaBundle | None = None
-    client_hostname: Text | None = None
+    client_hostname: EhloName | None = None
     timeout_seconds: Timeout = 30.0
     auth_mechanism: AuthMechanism = AuthMechanism.AUTO
     default_from: DefaultFrom | None = None
@@ -150,7 +151,7 @@ class ConnectionUpdate(CamelModel):
     security: Security | None = None
     verify_certificate: bool | None = None
     ca_bundle: CaBundle | None = None
-    client_hostname: Text | None = None
+    client_hostname: EhloName | None = None
     timeout_seconds: Timeout | None = None
     auth_mechanism: AuthMechanism | None = None
     default_from: DefaultFrom | None = None

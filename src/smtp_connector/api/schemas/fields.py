@@ -51,6 +51,26 @@ def _check_server(value: str) -> str:
     return str(ip)
 
 
+def _check_ehlo_name(value: str) -> str:
+    """The name sent with EHLO: an ASCII host name, or an address literal such as
+    ``[192.0.2.1]`` or ``[IPv6:2001:db8::1]`` (RFC 5321 section 4.1.3)."""
+    if value.startswith("[") and value.endswith("]"):
+        literal = value[1:-1]
+        if literal[:5].lower() == "ipv6:":
+            literal = literal[5:]
+        try:
+            ipaddress.ip_address(literal)
+        except ValueError:
+            raise ValueError("must be an ASCII host name or an address literal") from None
+        return value
+    if not value.isascii() or not _HOSTNAME.match(value):
+        raise ValueError(
+            "must be an ASCII host name (letters, digits, '-' and '.'; an international "
+            "name in its xn-- form) or an address literal such as [192.0.2.1]"
+        )
+    return value
+
+
 def _check_address(value: str | None) -> str | None:
     if value is None:
         return None
@@ -94,6 +114,7 @@ Name = Annotated[str, AfterValidator(_check_name)]
 Server = Annotated[str, Field(max_length=255), AfterValidator(_check_server)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Text = Annotated[str, Field(max_length=512), AfterValidator(no_controls)]
+EhloName = Annotated[str, Field(max_length=255), AfterValidator(_check_ehlo_name)]
 Password = Annotated[SecretStr, Field(max_length=8192)]
 DefaultFrom = Annotated[str, Field(max_length=512), AfterValidator(_check_address)]
 Senders = Annotated[list[str], Field(max_length=1000), AfterValidator(_check_senders)]
