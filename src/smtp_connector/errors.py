@@ -17,6 +17,8 @@ Domain code raises these; only ``api/problems.py`` turns them into HTTP answers.
     ├── SenderNotAllowed              From is outside the connection's allow-list: 403
     ├── HostNotAllowed                the SMTP server is outside the operator's allow-list: 403
     └── DeliveryError                 not sent; ``retryable`` says whether to try again
+        ├── AddressNotAllowed         code ``address_not_allowed``: the server is (or resolves
+        │                             to) a link-local or cloud metadata address; never retried
         ├── TransportError            could not talk to the server (connect, TLS, timeout, drop)
         │   ├── ConnectFailed         code ``connect_failed``
         │   ├── ConnectTimeout        code ``timeout`` (also a ``TimeoutError``)
@@ -146,6 +148,13 @@ class DeliveryError(ConnectorError):
     outcome_unknown: bool = False
     """True when the connection broke after the whole message was sent but before the reply:
     the server may have accepted it, so a retry may deliver a duplicate (RFC 5321 section 6.1)."""
+
+
+class AddressNotAllowed(DeliveryError):
+    """The server's address is refused (link-local, cloud metadata): nothing was sent to it."""
+
+    code = "address_not_allowed"
+    retryable = False
 
 
 class TransportError(DeliveryError, ConnectionError):

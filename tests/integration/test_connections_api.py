@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import socket
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,9 +15,11 @@ from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
 from smtp_connector.keys import Scope
 from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
+from smtp_connector.smtp import dial
 from smtp_connector.store.models import ApiKeyRow, ConnectionRow, MessageRow
 from support.api import ADMIN_KEY
 from support.db import ENGINES
+from support.smtp_server import SmtpTestServer
 
 pytestmark = pytest.mark.parametrize("database_url", ENGINES, indirect=True)
 
@@ -262,3 +265,104 @@ def test_operator_allow_list_of_smtp_hosts(client: TestClient, settings: Setting
             assert session.scalar(select(func.count()).select_from(MessageRow)) == 0
     assert _rows(runtime) == 2
     runtime.db.dispose()
+
+
+# -- F12: the server field and the addresses it reaches ------------------------------------
+
+BYPASS_FORMS = ["169.254.169.254.", "2852039166", "0xa9.0xfe.0xa9.0xfe", "0251.0376.0251.0376",
+                "169.254.43518", "::ffff:169.254.169.254", "[::ffff:a9fe:a9fe]", "[fe80::1]",
+                "fd00:ec2::254", "100.100.100.200", "0x646464c8", "1.2.3.256"]  # fmt: skip
+
+
+@pytest.mark.parametrize("server", BYPASS_FORMS)
+def test_every_form_of_a_refused_server_is_a_400_on_server(
+    client: TestClient, runtime: Runtime, server: str
+) -> None:
+    created = client.post("/v1/connections", json={**OFFICE, "server": server})
+    assert created.status_code == 400, created.text
+    assert [e["field"] for e in created.json()["errors"]] == ["server"]
+    assert _rows(runtime) == 0
+
+    assert client.post("/v1/connections", json=OFFICE).status_code == 201
+    moved = client.patch("/v1/connections/office", json={"server": server})
+    assert moved.status_code == 400, moved.text
+    assert [e["field"] for e in moved.json()["errors"]] == ["server"]
+    assert client.get("/v1/connections/office").json()["server"] == "smtp.example.com"
+
+
+@pytest.mark.parametrize(
+    "server", ["2130706433", "0x7f.0.0.1", "127.1", "127.0.0.1.", "[127.0.0.1]"]
+)
+def test_numeric_forms_are_stored_as_the_address_they_connect_to(
+    client: TestClient, smtp_server: SmtpTestServer, server: str
+) -> None:
+    body = {"name": "loop", "server": server, "port": smtp_server.port, "security": "none"}
+    created = client.post("/v1/connections", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["server"] == "127.0.0.1"
+    tested = client.post("/v1/connections/loop/test")
+    assert tested.status_code == 200 and tested.json()["ok"] is True
+
+
+def test_the_operator_allow_list_cannot_lift_the_refusal(
+    client: TestClient, settings: Settings
+) -> None:
+    """ALLOWED_SMTP_HOSTS only narrows: naming link-local networks in it allows nothing there;
+    its address entries match the numeric forms of their addresses."""
+    listed = settings.model_copy(
+        update={"allowed_smtp_hosts": "169.254.0.0/16, fe80::/10, 127.0.0.0/8, *.example.com"}
+    )
+    runtime = open_runtime(listed)
+    ensure_admin_key(runtime, listed)
+    with TestClient(create_app(listed, runtime=runtime)) as operator:
+        operator.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
+        for server in ("169.254.10.1", "169.254.169.254", "fe80::25"):
+            refused = operator.post("/v1/connections", json={**OFFICE, "server": server})
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["errors"][0]["field"] == "server"
+        loop = operator.post("/v1/connections", json={**OFFICE, "server": "2130706433"})
+        assert loop.status_code == 201 and loop.json()["server"] == "127.0.0.1"
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def metadata_dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``mail.example.test`` resolves to the metadata address (tests cannot add DNS records)."""
+    asked: list[str] = []
+
+    async def lookup(host: str, port: int) -> list[dial.AddrInfo]:
+        asked.append(host)
+        if host != "mail.example.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))]
+
+    monkeypatch.setattr(dial, "lookup", lookup)
+    return asked
+
+
+def test_a_name_resolving_to_a_metadata_address_is_refused_at_connect_time(
+    client: TestClient, metadata_dns: list[str]
+) -> None:
+    body = {**OFFICE, "server": "Mail.Example.Test.", "retryPolicy": {"maxAttempts": 5}}
+    created = client.post("/v1/connections", json=body)
+    assert created.status_code == 201  # a name: where it resolves to is checked when used
+    assert created.json()["server"] == "mail.example.test"
+
+    tested = client.post("/v1/connections/office/test")
+    assert tested.status_code == 403, tested.text
+    problem = tested.json()
+    assert problem["code"] == "address_not_allowed"
+    assert problem["retryable"] is False
+    assert "169.254.169.254" in problem["detail"] and "metadata" in problem["hint"]
+
+    sent = client.post(
+        "/v1/connections/office/send",
+        json={"From": "a@example.com", "To": "b@example.com", "Subject": "x", "Body": "y"},
+    )
+    assert sent.status_code == 403, sent.text
+    assert sent.json()["code"] == "address_not_allowed"
+    message = client.get(f"/v1/messages/{sent.json()['id']}").json()
+    assert message["status"] == "failed"  # permanent: not retried, despite maxAttempts 5
+    assert message["attemptCount"] == 1
+    assert message["lastError"]["code"] == "address_not_allowed"
+    assert metadata_dns == ["mail.example.test", "mail.example.test"]

@@ -46,3 +46,19 @@ def test_refused(host: str) -> None:
 def test_empty_list_allows_everything() -> None:
     assert HostAllowList.parse(None).allows("anything.test")
     assert HostAllowList.parse(" , ").allows("10.0.0.1")
+
+
+@pytest.mark.parametrize("host", ["167838211", "0x0a.1.2.3", "012.1.2.3", "10.1.515", "[10.1.2.3]"])
+def test_numeric_forms_match_as_the_address_they_are(host: str) -> None:
+    assert LIST.allows(host)  # 10.1.2.3, inside 10.0.0.0/8
+
+
+def test_numeric_entries_match_their_address_in_any_form() -> None:
+    assert HostAllowList.parse("0x7f.1").allows("127.0.0.1")
+    assert HostAllowList.parse("127.0.0.1").allows("2130706433")
+    assert not HostAllowList.parse("127.0.0.1").allows("127.0.0.2")
+
+
+def test_a_name_never_matches_an_address_entry() -> None:
+    """Names match names: where a name resolves to is checked at connect time, not here."""
+    assert not HostAllowList.parse("127.0.0.0/8").allows("localhost")

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smtp_connector.errors import (
+    AddressNotAllowed,
     ConfigurationError,
     Conflict,
     ConnectorError,
@@ -92,8 +93,13 @@ def _field_errors(problems: tuple[FieldProblem, ...]) -> list[dict[str, str]]:
 
 
 def _delivery_problem(exc: DeliveryError) -> Problem:
-    """Transient failures are 503 with Retry-After; permanent ones 502 (all refused: 400)."""
+    """Transient failures are 503 with Retry-After; permanent ones 502 (all refused: 400,
+    a refused server address: 403, like a host outside the operator's allow-list)."""
     extra: dict[str, Any] = {"retryable": exc.retryable}
+    if isinstance(exc, AddressNotAllowed):
+        return make_problem(
+            403, exc.code, "SMTP server address not allowed", exc.message, hint=exc.hint, **extra
+        )
     if isinstance(exc, ReplyError):
         extra["smtpCode"] = exc.reply.code
         extra["enhancedCode"] = exc.reply.enhanced_code

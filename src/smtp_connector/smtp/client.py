@@ -25,6 +25,8 @@ Error mapping. Third-party errors (aiosmtplib, ``ssl``, ``OSError``) are transla
 ======================================================  ============================================
 What happened                                           Raised
 ======================================================  ============================================
+the host is, or resolves to, a link-local or cloud      ``AddressNotAllowed`` (not retryable),
+metadata address (:mod:`~smtp_connector.smtp.dial`)     before any connection is made
 connection refused, host not resolvable, other          ``ConnectFailed`` (human text, no traceback)
 socket errors while connecting
 invalid host name                                       ``ConnectFailed`` (not retryable)
@@ -67,7 +69,8 @@ of the password in any form (see :class:`~smtp_connector.smtp.diagnose.Redactor`
 is never logged, never put into a message, and never sent before TLS when TLS is required.
 
 The conversation is spread over small modules: :mod:`~smtp_connector.smtp.session` (connect,
-greeting, EHLO, STARTTLS, capabilities, QUIT), :mod:`~smtp_connector.smtp.ehlo` (the EHLO host
+greeting, EHLO, STARTTLS, capabilities, QUIT), :mod:`~smtp_connector.smtp.dial` (resolving the
+host and connecting to a checked address), :mod:`~smtp_connector.smtp.ehlo` (the EHLO host
 name, the SIZE limit), :mod:`~smtp_connector.smtp.wire` (the aiosmtplib client, and the DATA
 exchange that tells whether the outcome is unknown), :mod:`~smtp_connector.smtp.auth` (choosing
 and running AUTH), :mod:`~smtp_connector.smtp.transaction` (MAIL, RCPT, DATA) and

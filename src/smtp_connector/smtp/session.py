@@ -25,6 +25,7 @@ from aiosmtplib import SMTP, SMTPException, SMTPHeloError, SMTPResponseException
 
 from smtp_connector.errors import ConnectorError, InvalidInput, TlsFailed
 from smtp_connector.mail.replies import ReplyCode, SmtpReply
+from smtp_connector.smtp import dial
 from smtp_connector.smtp.diagnose import HINT_NO_STARTTLS, with_hint
 from smtp_connector.smtp.ehlo import default_client_hostname, size_limit
 from smtp_connector.smtp.failures import Peer, one_line, scrub, translate
@@ -113,7 +114,12 @@ class Session:
     # -- opening: connect, EHLO, STARTTLS ---------------------------------------------------
 
     async def open(self) -> None:
-        """Connect, read the greeting, EHLO, and STARTTLS as ``security`` demands."""
+        """Connect, read the greeting, EHLO, and STARTTLS as ``security`` demands.
+
+        The TCP connection goes to an address of ``settings.host`` that was checked
+        (:func:`~smtp_connector.smtp.dial.open_socket`: AddressNotAllowed for a link-local or
+        metadata address); TLS checks the certificate against the name itself.
+        """
         settings = self.settings
         if not settings.host or any(c.isspace() or ord(c) < 32 for c in settings.host):
             raise InvalidInput.field("host", "The SMTP host must be a host name or IP address.")
@@ -124,9 +130,9 @@ class Session:
             settings.timeout_seconds
         )
         try:
+            # The socket comes from dial (a checked address); the name stays for TLS.
             self._smtp = WireClient(
                 hostname=settings.host,
-                port=settings.port,
                 local_hostname=local_hostname,
                 timeout=settings.timeout_seconds,
                 use_tls=settings.security is Security.TLS,
@@ -141,7 +147,12 @@ class Session:
             ) from exc
 
         with self.step("connect"):
-            await self.smtp.connect()
+            sock = await dial.open_socket(settings.host, settings.port, settings.timeout_seconds)
+            try:
+                await self.smtp.connect(sock=sock)
+            except BaseException:
+                sock.close()  # aiosmtplib may fail before a transport owns it
+                raise
         self.tls = settings.security is Security.TLS
         with self.step("EHLO"):
             await self._hello()

@@ -6,7 +6,6 @@ a failed check is a ValueError, which pydantic reports as a 422 naming the field
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated
 
@@ -15,19 +14,10 @@ from pydantic.alias_generators import to_camel
 
 from smtp_connector.errors import InvalidInput
 from smtp_connector.mail.addresses import parse_address
+from smtp_connector.smtp.servers import normalize_server
 from smtp_connector.smtp.tls import check_ca_bundle
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)"
-    r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$"
-)
-# Cloud metadata services: a connection must not be a way to reach them.
-_BLOCKED_NETWORKS = (
-    ipaddress.ip_network("169.254.0.0/16"),
-    ipaddress.ip_network("fe80::/10"),
-    ipaddress.ip_network("fd00:ec2::254/128"),
-)
 
 
 def _check_name(value: str) -> str:
@@ -39,16 +29,8 @@ def _check_name(value: str) -> str:
 
 
 def _check_server(value: str) -> str:
-    value = value.strip()
-    try:
-        ip = ipaddress.ip_address(value.strip("[]"))
-    except ValueError:
-        if not _HOSTNAME.match(value):
-            raise ValueError("must be a host name or an IP address") from None
-        return value.lower().rstrip(".")
-    if any(ip in net for net in _BLOCKED_NETWORKS):
-        raise ValueError("link-local and cloud metadata addresses are not allowed")
-    return str(ip)
+    """A host name or IP address in any form, stored canonically (see smtp/servers.py)."""
+    return normalize_server(value)
 
 
 def _check_ehlo_name(value: str) -> str:
