@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -34,10 +35,16 @@ from smtp_connector.mail.compose import compose
 from smtp_connector.mail.message import Address, ComposedMessage, Email
 from smtp_connector.mail.replies import SmtpReply
 from smtp_connector.outbox import store as store_module
-from smtp_connector.outbox.store import IdempotencyRequest, IdempotentReplay, OutboxStore
+from smtp_connector.outbox.store import (
+    IdempotencyRequest,
+    IdempotentReplay,
+    OutboxStore,
+    new_message_id,
+)
 from smtp_connector.outbox.types import (
     AttemptOutcome,
     Claimed,
+    FollowUp,
     Gate,
     Lease,
     LeaseLost,
@@ -371,6 +378,36 @@ def test_a_late_delivery_after_losing_the_lease_is_recorded_as_evidence(
         250,
     )
     assert second.outcome is AttemptOutcome.SENT
+
+
+def test_a_follow_up_is_committed_with_sent_or_not_at_all(store: OutboxStore) -> None:
+    """F6: the recipients refused with a 4xx get their follow-up in the same transaction
+    that marks the message sent; when the follow-up cannot be written, neither is 'sent'."""
+    original = message(1, to="bob@example.com")
+    [outbox_id] = store.enqueue("primary", [original], now=T0)
+    [claimed] = store.claim("w", 1, LEASE, now=T0)
+    grey = SmtpReply(450, "greylisted, try later", "4.2.0")
+    envelope = replace(claimed.envelope, rcpt_to=("grey@example.com",))
+    retry_later = ComposedMessage(claimed.data, envelope, claimed.message_id)
+    report = {
+        "accepted": ["bob@example.com"],
+        "rejected": {"grey@example.com": grey},
+        "response": OK,
+    }
+
+    clash = FollowUp(outbox_id, "primary", retry_later, 30)  # its id is taken: the insert fails
+    with pytest.raises(IntegrityError):
+        store.record_sent(claimed.lease, follow_up=clash, now=at(1), **report)
+    assert store.get(outbox_id).status is MessageStatus.SENDING  # nothing half-written
+
+    follow_up = FollowUp(new_message_id(), "primary", retry_later, 30)
+    assert store.record_sent(claimed.lease, follow_up=follow_up, now=at(2), **report)
+    sent = store.get(outbox_id)
+    assert sent.status is MessageStatus.SENT
+    assert sent.rejected["grey@example.com"]["retriedAs"] == follow_up.id
+    queued = store.get(follow_up.id)
+    assert (queued.status, queued.next_attempt_at) == (MessageStatus.QUEUED, at(32))
+    assert (queued.rcpt_to, queued.message_id) == (("grey@example.com",), original.message_id)
 
 
 def test_transient_failures_follow_the_retry_policy(store: OutboxStore) -> None:

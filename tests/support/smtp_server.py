@@ -111,6 +111,9 @@ class Faults:
     stall_on: str | None = None
     """Stop answering at this step: a verb (``EHLO``, ``MAIL``, ``RCPT``, ``DATA``, ``AUTH``,
     ``STARTTLS``, ``QUIT``...) or ``DATA_END`` (after the whole body arrived)."""
+    accept_slowly: float = 0.0
+    """Take each message at its final dot (it counts as received) but answer ``250`` only
+    this many seconds later: a slow server."""
 
 
 @dataclass(frozen=True)
@@ -906,6 +909,8 @@ class _Conversation:
                 received_at=time.monotonic(),
             )
         )
+        if self.faults.accept_slowly:
+            await asyncio.sleep(self.faults.accept_slowly)
         await self.reply(final or f"250 2.0.0 OK queued as T{next(self.server._queue_ids)}")
         self.accepted += 1
         if self._used_up() and self.faults.close_reply is None:

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smtp_connector.errors import (
@@ -30,9 +31,11 @@ from smtp_connector.errors import (
 )
 from smtp_connector.logs import log_event
 from smtp_connector.mail.replies import SmtpReply
+from smtp_connector.outbox.faults import describe
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 60
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def reply_json(reply: SmtpReply) -> dict[str, Any]:
@@ -114,7 +117,8 @@ def _delivery_problem(exc: DeliveryError) -> Problem:
         return make_problem(
             503, exc.code, "Delivery failed, try again later", exc.message, headers=headers, **extra
         )
-    return make_problem(502, exc.code, "The SMTP server refused", exc.message, **extra)
+    title = "The SMTP server refused" if isinstance(exc, ReplyError) else "Delivery failed"
+    return make_problem(502, exc.code, title, exc.message, **extra)
 
 
 def to_problem(exc: ConnectorError) -> Problem:
@@ -193,7 +197,19 @@ def install(app: FastAPI) -> None:
             500, "internal_error", "Internal error", "The server could not complete the request."
         )
 
+    async def on_database_down(_request: Request, exc: Exception) -> JSONResponse:
+        log_event("api.database_unavailable", logging.ERROR, error=describe(exc))
+        return problem(
+            503,
+            "database_unavailable",
+            "Service unavailable",
+            "The database does not answer; nothing was stored. Try again shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
     app.add_exception_handler(ConnectorError, on_connector_error)
+    app.add_exception_handler(OperationalError, on_database_down)
+    app.add_exception_handler(InterfaceError, on_database_down)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)

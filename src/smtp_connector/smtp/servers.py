@@ -112,6 +112,12 @@ def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
     return found
 
 
+def is_host_name(text: str) -> bool:
+    """Whether ``text`` is an ASCII host name: dot-separated labels of letters, digits, ``-``
+    and ``_``, at most 253 characters (no trailing dot)."""
+    return text.isascii() and _HOSTNAME.match(text) is not None
+
+
 def normalize_server(text: str) -> str:
     """The canonical form of a connection's ``server``; raises ValueError saying what is wrong.
 
@@ -132,7 +138,7 @@ def normalize_server(text: str) -> str:
             )
         return str(ip)
     name = text[:-1] if text.endswith(".") else text
-    if not _HOSTNAME.match(name):
+    if not is_host_name(name):
         raise ValueError("must be a host name or an IP address")
     if _NUMBER.match(name.rpartition(".")[2]):
         raise ValueError("ends like an IPv4 address but is not a valid one")

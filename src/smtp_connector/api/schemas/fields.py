@@ -6,6 +6,7 @@ a failed check is a ValueError, which pydantic reports as a 422 naming the field
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from smtp_connector.errors import InvalidInput
 from smtp_connector.mail.addresses import parse_address
-from smtp_connector.smtp.servers import normalize_server
+from smtp_connector.smtp.servers import is_host_name, normalize_server
 from smtp_connector.smtp.tls import check_ca_bundle
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -45,7 +46,7 @@ def _check_ehlo_name(value: str) -> str:
         except ValueError:
             raise ValueError("must be an ASCII host name or an address literal") from None
         return value
-    if not value.isascii() or not _HOSTNAME.match(value):
+    if not is_host_name(value):
         raise ValueError(
             "must be an ASCII host name (letters, digits, '-' and '.'; an international "
             "name in its xn-- form) or an address literal such as [192.0.2.1]"
