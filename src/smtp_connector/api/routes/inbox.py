@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from smtp_connector.api.deps import SendKey, ServicesDep
+from smtp_connector.api.schemas.fields import rfc3339
 from smtp_connector.errors import NotFound
-from smtp_connector.inbox import Inbox
+from smtp_connector.inbox import Inbox, InboxMessage
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
@@ -19,11 +20,29 @@ def _inbox(services: ServicesDep) -> Inbox:
     return services.inbox
 
 
+def _summary_json(message: InboxMessage) -> dict[str, Any]:
+    summary = message.summary
+    return {
+        "id": message.id,
+        "receivedAt": rfc3339(message.received_at),
+        "mailFrom": message.mail_from,
+        "rcptTo": list(message.rcpt_to),
+        "from": summary.from_,
+        "to": summary.to,
+        "cc": summary.cc,
+        "subject": summary.subject,
+        "messageId": summary.message_id,
+        "size": len(message.data),
+        "attachments": list(summary.attachments),
+        "preview": summary.preview,
+    }
+
+
 @router.get("")
 async def list_inbox(services: ServicesDep, _key: SendKey) -> dict[str, Any]:
-    """Captured messages, newest first."""
+    """Captured messages, newest first (summaries made when each message arrived)."""
     messages = _inbox(services).messages()
-    return {"messages": [m.summary() for m in reversed(messages)]}
+    return {"messages": [_summary_json(m) for m in reversed(messages)]}
 
 
 @router.get("/{message_id}/raw")
