@@ -1,7 +1,7 @@
 """A NUL character in a name, an id or a filter is "not found" or a 400, never a 500.
 
-PostgreSQL refuses NUL in a query; no stored name or id can hold one, so the API answers
-without asking the database (found by the schemathesis contract test on PostgreSQL).
+PostgreSQL refuses NUL in a query (a DataError, which was a 500); no stored name or id can hold
+one, so the API answers without asking the database.
 """
 
 from __future__ import annotations
