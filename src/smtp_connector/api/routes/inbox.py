@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from smtp_connector.api.deps import SendKey, ServicesDep
+from smtp_connector.api.openapi import answer, problem, ref
+from smtp_connector.api.schemas.answers import InboxList
 from smtp_connector.api.schemas.fields import rfc3339
 from smtp_connector.errors import NotFound
 from smtp_connector.inbox import Inbox, InboxMessage
@@ -38,14 +40,28 @@ def _summary_json(message: InboxMessage) -> dict[str, Any]:
     }
 
 
-@router.get("")
+_NOT_RUNNING = problem(404, "The local inbox is not running (or has no such message).")
+
+
+@router.get(
+    "",
+    response_model=None,
+    responses={200: answer("Captured messages.", ref(InboxList)), **_NOT_RUNNING},
+)
 async def list_inbox(services: ServicesDep, _key: SendKey) -> dict[str, Any]:
     """Captured messages, newest first (summaries made when each message arrived)."""
     messages = _inbox(services).messages()
     return {"messages": [_summary_json(m) for m in reversed(messages)]}
 
 
-@router.get("/{message_id}/raw")
+@router.get(
+    "/{message_id}/raw",
+    response_class=Response,
+    responses={
+        200: answer("The message as received.", {"type": "string"}, media_type="message/rfc822"),
+        **_NOT_RUNNING,
+    },
+)
 async def raw_message(message_id: int, services: ServicesDep, _key: SendKey) -> Response:
     """The exact bytes the inbox received, as ``message/rfc822``."""
     message = _inbox(services).get(message_id)
@@ -54,7 +70,7 @@ async def raw_message(message_id: int, services: ServicesDep, _key: SendKey) -> 
     return Response(message.data, media_type="message/rfc822")
 
 
-@router.delete("", status_code=204)
+@router.delete("", status_code=204, responses=_NOT_RUNNING)
 async def clear_inbox(services: ServicesDep, _key: SendKey) -> Response:
     _inbox(services).clear()
     return Response(status_code=204)

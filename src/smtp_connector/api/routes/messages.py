@@ -8,6 +8,8 @@ from anyio import to_thread
 from fastapi import APIRouter, Query
 
 from smtp_connector.api.deps import SendKey, ServicesDep
+from smtp_connector.api.openapi import answer, problems, ref
+from smtp_connector.api.schemas.answers import MessageDetail, MessagePage, MessageView
 from smtp_connector.api.schemas.fields import NAME_PATTERN, QueryTime, rfc3339, rfc3339_or_none
 from smtp_connector.errors import MessageNotFound
 from smtp_connector.outbox.types import MessageStatus, OutboxMessage
@@ -54,7 +56,9 @@ def message_json(m: OutboxMessage, *, detail: bool) -> dict[str, Any]:
     return body
 
 
-@router.get("")
+@router.get(
+    "", response_model=None, responses={200: answer("A page of messages.", ref(MessagePage))}
+)
 async def list_messages(
     services: ServicesDep,
     _key: SendKey,
@@ -79,6 +83,13 @@ async def list_messages(
     return {"messages": [message_json(m, detail=False) for m in items], "nextCursor": next_cursor}
 
 
+_CHANGED = {
+    200: answer("The message, changed.", ref(MessageView)),
+    **problems(404),
+    409: problems(409)[409] | {"description": "The message's status does not allow this."},
+}
+
+
 def _known(message_id: str) -> str:
     """``message_id``, or MessageNotFound when no message can have it: ids never hold a NUL,
     and PostgreSQL refuses one in a query."""
@@ -87,13 +98,17 @@ def _known(message_id: str) -> str:
     return message_id
 
 
-@router.get("/{message_id}")
+@router.get(
+    "/{message_id}",
+    response_model=None,
+    responses={200: answer("The message.", ref(MessageDetail)), **problems(404)},
+)
 async def get_message(message_id: str, services: ServicesDep, _key: SendKey) -> dict[str, Any]:
     message = await to_thread.run_sync(services.outbox.get, _known(message_id))
     return message_json(message, detail=True)
 
 
-@router.post("/{message_id}/retry")
+@router.post("/{message_id}/retry", response_model=None, responses=_CHANGED)
 async def retry_message(message_id: str, services: ServicesDep, _key: SendKey) -> dict[str, Any]:
     """Queue a failed (or cancelled) message again, keeping its Message-ID."""
     message = await to_thread.run_sync(services.outbox.retry, _known(message_id))
@@ -101,7 +116,7 @@ async def retry_message(message_id: str, services: ServicesDep, _key: SendKey) -
     return message_json(message, detail=False)
 
 
-@router.post("/{message_id}/cancel")
+@router.post("/{message_id}/cancel", response_model=None, responses=_CHANGED)
 async def cancel_message(message_id: str, services: ServicesDep, _key: SendKey) -> dict[str, Any]:
     """Cancel a message that is queued or waiting for a retry."""
     message = await to_thread.run_sync(services.outbox.cancel, _known(message_id))

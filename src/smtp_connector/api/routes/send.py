@@ -19,8 +19,15 @@ from fastapi.responses import JSONResponse
 from smtp_connector.api.body import read_json
 from smtp_connector.api.deps import SendKey, ServicesDep
 from smtp_connector.api.problems import error_response, reply_json, to_problem
+from smtp_connector.api.schemas.send import (
+    BATCH_ANSWERS,
+    BATCH_BODY,
+    IDEMPOTENCY_KEY,
+    PREFER,
+    SEND_ANSWERS,
+    SEND_BODY,
+)
 from smtp_connector.errors import InvalidInput
-from smtp_connector.examples import SEED_EXAMPLE
 from smtp_connector.keys import ApiKey
 from smtp_connector.outbox.store import IdempotencyRequest, IdempotentReplay
 from smtp_connector.outbox.submit import Accepted, Failed, Sent, Submission
@@ -28,12 +35,6 @@ from smtp_connector.outbox.submit import Accepted, Failed, Sent, Submission
 router = APIRouter(prefix="/v1/connections", tags=["send"])
 
 RETRY_AFTER_ACCEPTED = "5"
-_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}, "example": SEED_EXAMPLE}},
-    }
-}
 
 
 def _wants_async(prefer: str | None) -> bool:
@@ -101,15 +102,15 @@ def _replay(replay: IdempotentReplay) -> Response:
     return JSONResponse(body, status_code=replay.status_code, headers=headers, media_type=media)
 
 
-@router.post("/{name}/send", openapi_extra=_DOC)
-@router.post("/{name}/SendEmailV3", openapi_extra=_DOC, include_in_schema=False)
+@router.post("/{name}/send", openapi_extra=SEND_BODY, responses=SEND_ANSWERS)
+@router.post("/{name}/SendEmailV3", include_in_schema=False)
 async def send_email(
     name: str,
     request: Request,
     services: ServicesDep,
     key: SendKey,
-    prefer: Annotated[str | None, Header()] = None,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    prefer: Annotated[str | None, Header(description=PREFER)] = None,
+    idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_KEY)] = None,
 ) -> Response:
     """Send one email; takes the managed V3 (PascalCase) or built-in (camelCase) body."""
     payload = await read_json(request, services.limits.max_request_bytes)
@@ -132,7 +133,9 @@ async def send_email(
     return response
 
 
-@router.post("/{name}/send-batch")
+@router.post(
+    "/{name}/send-batch", status_code=202, openapi_extra=BATCH_BODY, responses=BATCH_ANSWERS
+)
 async def send_batch(
     name: str, request: Request, services: ServicesDep, _key: SendKey
 ) -> JSONResponse:

@@ -26,3 +26,9 @@ class ApiKeyPublic(CamelModel):
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyPublic:
         return cls.model_validate(key, from_attributes=True)
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """A new key with its value, shown this once."""
+
+    key: str
