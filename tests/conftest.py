@@ -12,17 +12,15 @@ if the server itself hit an unexpected exception.
 
 from __future__ import annotations
 
-import secrets
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from support.certs import CertAuthority
-from support.db import PG_URL
+from support.db import fresh_database
 from support.smtp_server import NotSmtpServer, SmtpTestServer
 
 SmtpServerFactory = Callable[..., SmtpTestServer]
@@ -93,24 +91,5 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A fresh, empty database: SQLite, or each engine where a module parametrizes it with
     ``pytest.mark.parametrize("database_url", ENGINES, indirect=True)`` (PostgreSQL: a new
     database, dropped afterwards)."""
-    engine = getattr(request, "param", "sqlite")
-    if engine == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("SMTP_CONNECTOR_TEST_DATABASE_URL is not set: PostgreSQL tests not run")
-    name = "smtpc_" + secrets.token_hex(6)
-    admin = create_engine(_psycopg(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = _psycopg(PG_URL).rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _psycopg(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    with fresh_database(getattr(request, "param", "sqlite"), tmp_path) as url:
+        yield url

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from smtp_connector.errors import AlreadyExists, ConnectionNotFound
 from smtp_connector.hosts import HostAllowList
@@ -111,6 +112,20 @@ def _column_value(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
+def _named(session: Session, name: str) -> ConnectionRow:
+    """The row of connection ``name``; raises ConnectionNotFound.
+
+    No stored name holds a NUL (names are checked when created), and PostgreSQL refuses one in
+    a query, so such a name is not found without asking the database.
+    """
+    row = None
+    if "\x00" not in name:
+        row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
+    if row is None:
+        raise ConnectionNotFound(name)
+    return row
+
+
 class ConnectionStore:
     """Domain verbs over the ``connections`` table; every write is one transaction."""
 
@@ -142,10 +157,7 @@ class ConnectionStore:
     def get(self, name: str) -> Connection:
         """Raises ConnectionNotFound."""
         with self._db.reading() as session:
-            row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
-            if row is None:
-                raise ConnectionNotFound(name)
-            return _from_row(row)
+            return _from_row(_named(session, name))
 
     def find(self, name: str) -> Connection | None:
         try:
@@ -167,9 +179,7 @@ class ConnectionStore:
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
         with self._db.session() as session:
-            row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
-            if row is None:
-                raise ConnectionNotFound(name)
+            row = _named(session, name)
             for key, value in changes.items():
                 if key == "password":
                     row.password_encrypted = self._box.encrypt(value) if value else None
@@ -182,10 +192,7 @@ class ConnectionStore:
     def delete(self, name: str) -> None:
         """Raises ConnectionNotFound."""
         with self._db.session() as session:
-            row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
-            if row is None:
-                raise ConnectionNotFound(name)
-            session.delete(row)
+            session.delete(_named(session, name))
 
     def smtp_settings(self, connection: Connection) -> SmtpSettings:
         """The transport parameters with the password decrypted, for one conversation.

@@ -2,10 +2,13 @@
 
 It exists so that a newcomer can see a real email arrive without any external server. It speaks
 plain SMTP without AUTH, so it listens on loopback only and is meant for trying things out.
+Each message is summarised once, when it arrives, in a worker thread: listing the inbox only
+reads those summaries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import itertools
@@ -14,42 +17,74 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from email.message import EmailMessage, Message
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 LOCAL_INBOX = "local-inbox"
+PREVIEW_CHARS = 500
+
+
+@dataclass(frozen=True)
+class InboxSummary:
+    """What the inbox shows of a message, read once when it is captured."""
+
+    from_: str = ""
+    to: str = ""
+    cc: str = ""
+    subject: str = ""
+    message_id: str = ""
+    attachments: tuple[str | None, ...] = ()
+    preview: str = ""
 
 
 @dataclass(frozen=True)
 class InboxMessage:
-    """One captured message: its envelope and the exact bytes received."""
+    """One captured message: its envelope, the exact bytes received, and their summary."""
 
     id: int
     received_at: datetime
     mail_from: str
     rcpt_to: tuple[str, ...]
     data: bytes
+    summary: InboxSummary
 
-    def summary(self) -> dict[str, Any]:
-        parsed = email.message_from_bytes(self.data, policy=email.policy.default)
+
+def summarise(data: bytes) -> InboxSummary:
+    """Headers, attachment names and a text preview of a raw message; never raises.
+
+    Text in an unknown or wrong charset is decoded as UTF-8 with replacement characters; a
+    message the parser cannot read at all keeps a preview of its first bytes.
+    """
+    try:
+        parsed = email.message_from_bytes(data, policy=email.policy.default)
         body = parsed.get_body(preferencelist=("plain", "html"))
-        preview = body.get_content()[:500] if body is not None else ""
-        return {
-            "id": self.id,
-            "receivedAt": self.received_at.isoformat(),
-            "mailFrom": self.mail_from,
-            "rcptTo": list(self.rcpt_to),
-            "from": str(parsed.get("From", "")),
-            "to": str(parsed.get("To", "")),
-            "cc": str(parsed.get("Cc", "")),
-            "subject": str(parsed.get("Subject", "")),
-            "messageId": str(parsed.get("Message-ID", "")),
-            "size": len(self.data),
-            "attachments": [p.get_filename() for p in parsed.iter_attachments()],
-            "preview": preview,
-        }
+        return InboxSummary(
+            from_=str(parsed.get("From", "")),
+            to=str(parsed.get("To", "")),
+            cc=str(parsed.get("Cc", "")),
+            subject=str(parsed.get("Subject", "")),
+            message_id=str(parsed.get("Message-ID", "")),
+            attachments=tuple(p.get_filename() for p in parsed.iter_attachments()),
+            preview=_text_of(body)[:PREVIEW_CHARS] if body is not None else "",
+        )
+    except Exception:  # a malformed message must still be listed, never break the inbox
+        return InboxSummary(preview=_decode(data[: PREVIEW_CHARS * 4])[:PREVIEW_CHARS])
+
+
+def _text_of(part: EmailMessage | Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    return _decode(payload, part.get_content_charset() or "utf-8")
+
+
+def _decode(raw: bytes, charset: str = "utf-8") -> str:
+    try:
+        return raw.decode(charset, errors="replace")
+    except (LookupError, UnicodeError, ValueError):  # unknown charset, or not a text codec
+        return raw.decode("utf-8", errors="replace")
 
 
 class _Handler:
@@ -60,7 +95,9 @@ class _Handler:
         data = envelope.original_content or envelope.content or b""
         if isinstance(data, str):
             data = data.encode("utf-8")
-        self._inbox.add(str(envelope.mail_from), tuple(envelope.rcpt_tos), data)
+        # Parsing a large message takes a while: a thread keeps the SMTP sessions answering.
+        summary = await asyncio.get_running_loop().run_in_executor(None, summarise, data)
+        self._inbox.add(str(envelope.mail_from), tuple(envelope.rcpt_tos), data, summary)
         return "250 2.0.0 OK: captured by the local inbox"
 
 
@@ -75,9 +112,19 @@ class Inbox:
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
-    def add(self, mail_from: str, rcpt_to: tuple[str, ...], data: bytes) -> InboxMessage:
+    def add(
+        self,
+        mail_from: str,
+        rcpt_to: tuple[str, ...],
+        data: bytes,
+        summary: InboxSummary | None = None,
+    ) -> InboxMessage:
+        """Keep a message; its summary is computed here unless the caller already has it."""
+        summary = summarise(data) if summary is None else summary
         with self._lock:
-            message = InboxMessage(next(self._ids), datetime.now(UTC), mail_from, rcpt_to, data)
+            message = InboxMessage(
+                next(self._ids), datetime.now(UTC), mail_from, rcpt_to, data, summary
+            )
             self._messages.append(message)
             return message
 

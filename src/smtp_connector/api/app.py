@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from smtp_connector import __version__
-from smtp_connector.api import problems
+from smtp_connector.api import openapi, problems
 from smtp_connector.api.deps import Services
 from smtp_connector.api.routes import connections, health, keys, messages, metrics, send
 from smtp_connector.api.routes import inbox as inbox_api
@@ -72,6 +72,7 @@ def create_app(
     )
     app.state.services = services
     problems.install(app)
+    openapi.install(app)
     for module in (health, metrics, connections, send, messages, keys, inbox_api):
         app.include_router(module.router)
     return app

@@ -18,7 +18,7 @@ from smtp_connector.outbox.types import (
     MessageStatus,
     OutboxMessage,
 )
-from smtp_connector.store.models import AttemptRow, MessageRow, as_utc
+from smtp_connector.store.models import AttemptRow, MessageRow, as_utc, checked_utc
 
 
 def message_rows(
@@ -201,9 +201,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, message_id = raw.split("|", 1)
-        created_at = as_utc(datetime.fromisoformat(stamp))
+        created_at = checked_utc(datetime.fromisoformat(stamp))
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInput.field("cursor", _BAD_CURSOR) from exc
-    if not message_id:
+    if not message_id or not message_id.isprintable():
         raise InvalidInput.field("cursor", _BAD_CURSOR)
     return created_at, message_id

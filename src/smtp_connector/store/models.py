@@ -36,6 +36,15 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def checked_utc(value: datetime) -> datetime:
+    """``as_utc`` for input: raises ValueError, not OverflowError, when the instant falls outside
+    the years 1-9999 once moved to UTC (``9999-12-31T23:00:00-05:00``, for example)."""
+    try:
+        return as_utc(value)
+    except OverflowError as exc:
+        raise ValueError("the time is out of range once converted to UTC") from exc
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """``DateTime(timezone=True)`` that always stores and returns aware UTC values.
 
@@ -73,8 +82,8 @@ class ConnectionRow(Base):
     auth_mechanism: Mapped[str] = mapped_column(String(16), nullable=False)
     default_from: Mapped[str | None] = mapped_column(String(512))
     allowed_senders: Mapped[list[str]] = mapped_column(JSON, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     # Added by migration 0002; NULL means "use the service-wide default".
     retry_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     max_sessions: Mapped[int | None] = mapped_column(Integer)
@@ -94,8 +103,8 @@ class ApiKeyRow(Base):
     scope: Mapped[str] = mapped_column(String(16), nullable=False)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     prefix: Mapped[str] = mapped_column(String(16), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 WAITING_PREDICATE = "status IN ('queued', 'retrying')"

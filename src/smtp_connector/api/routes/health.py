@@ -10,18 +10,31 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from smtp_connector.api import openapi as doc
 from smtp_connector.api.deps import ServicesDep
 from smtp_connector.api.problems import problem
+from smtp_connector.api.schemas.answers import Healthy, Ready
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=None,
+    responses={200: doc.answer("The process answers.", doc.ref(Healthy))},
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: doc.answer("Ready to take requests.", doc.ref(Ready)),
+        **doc.problem(503, "Not ready: the database (or the delivery worker) does not answer."),
+    },
+)
 async def readyz(services: ServicesDep) -> Any:
     def ping() -> None:
         with services.db.engine.connect() as connection:

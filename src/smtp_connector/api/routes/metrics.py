@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from smtp_connector.metrics import METRICS
@@ -10,6 +11,6 @@ from smtp_connector.metrics import METRICS
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics() -> Response:
     return Response(generate_latest(METRICS.registry), media_type=CONTENT_TYPE_LATEST)

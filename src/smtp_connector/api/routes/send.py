@@ -19,8 +19,15 @@ from fastapi.responses import JSONResponse
 from smtp_connector.api.body import read_json
 from smtp_connector.api.deps import SendKey, Services, ServicesDep
 from smtp_connector.api.problems import reply_json, to_problem
+from smtp_connector.api.schemas.send import (
+    BATCH_ANSWERS,
+    BATCH_BODY,
+    IDEMPOTENCY_KEY,
+    PREFER,
+    SEND_ANSWERS,
+    SEND_BODY,
+)
 from smtp_connector.errors import ConnectorError, InvalidInput
-from smtp_connector.examples import SEED_EXAMPLE
 from smtp_connector.keys import ApiKey
 from smtp_connector.outbox.store import IdempotencyRequest, IdempotentReplay
 from smtp_connector.outbox.submit import Accepted, Failed, Sent, Submission
@@ -30,12 +37,6 @@ from smtp_connector.sending import SendResult
 router = APIRouter(prefix="/v1/connections", tags=["send"])
 
 RETRY_AFTER_ACCEPTED = "5"
-_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}, "example": SEED_EXAMPLE}},
-    }
-}
 
 
 def _wants_async(prefer: str | None) -> bool:
@@ -129,15 +130,15 @@ def message_answer(message: OutboxMessage) -> dict[str, Any]:
     }
 
 
-@router.post("/{name}/send", openapi_extra=_DOC)
-@router.post("/{name}/SendEmailV3", openapi_extra=_DOC, include_in_schema=False)
+@router.post("/{name}/send", openapi_extra=SEND_BODY, responses=SEND_ANSWERS)
+@router.post("/{name}/SendEmailV3", include_in_schema=False)
 async def send_email(
     name: str,
     request: Request,
     services: ServicesDep,
     key: SendKey,
-    prefer: Annotated[str | None, Header()] = None,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    prefer: Annotated[str | None, Header(description=PREFER)] = None,
+    idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_KEY)] = None,
 ) -> Response:
     """Send one email; takes the managed V3 (PascalCase) or built-in (camelCase) body."""
     payload = await read_json(request, services.limits.max_request_bytes)
@@ -165,13 +166,15 @@ def _saved_accepted(item: Accepted) -> tuple[int, dict[str, Any]]:
     return 202, _accepted_body(item)
 
 
-@router.post("/{name}/send-batch")
+@router.post(
+    "/{name}/send-batch", status_code=202, openapi_extra=BATCH_BODY, responses=BATCH_ANSWERS
+)
 async def send_batch(
     name: str,
     request: Request,
     services: ServicesDep,
     key: SendKey,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_KEY)] = None,
 ) -> Response:
     """Up to ``MAX_BATCH`` messages: ``{"messages": [body, ...]}``; every valid one is committed
     in one transaction and the answer (202) has one id or one problem per item, in order.

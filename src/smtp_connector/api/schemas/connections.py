@@ -7,7 +7,6 @@ domain values; ``ConnectionPublic.of`` is what the API shows (never the password
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -24,6 +23,7 @@ from smtp_connector.api.schemas.fields import (
     Server,
     Text,
     Timeout,
+    Timestamp,
 )
 from smtp_connector.connections import Connection, Rate
 from smtp_connector.outbox.types import RetryPolicy
@@ -201,8 +201,8 @@ class ConnectionPublic(CamelModel):
     max_sessions: int | None
     rate_limit: RateLimitModel | None
     call_limit: CallLimitModel | None
-    created_at: datetime | None
-    updated_at: datetime | None
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
 
     @classmethod
     def of(cls, connection: Connection) -> ConnectionPublic:

@@ -1,24 +1,38 @@
 """The building blocks of the HTTP schemas: the camelCase base model and validated field types.
 
 Each field type (``Name``, ``Server``, ``Text``, ...) checks and normalizes one kind of value;
-a failed check is a ValueError, which pydantic reports as a 422 naming the field.
+a failed check is a ValueError, which the API reports as a 400 naming the field. ``Timestamp`` is
+how every answer shows a time: RFC 3339 in UTC with a ``Z`` (``rfc3339``); ``QueryTime`` is a
+time given in a query string.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 from smtp_connector.errors import InvalidInput
 from smtp_connector.mail.addresses import parse_address
 from smtp_connector.smtp.servers import is_host_name, normalize_server
 from smtp_connector.smtp.tls import check_ca_bundle
+from smtp_connector.store.models import as_utc, checked_utc
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+"""What a connection name looks like."""
+_NAME = re.compile(NAME_PATTERN)
 
 
 def _check_name(value: str) -> str:
@@ -103,6 +117,25 @@ DefaultFrom = Annotated[str, Field(max_length=512), AfterValidator(_check_addres
 Senders = Annotated[list[str], Field(max_length=1000), AfterValidator(_check_senders)]
 CaBundle = Annotated[str, Field(max_length=1_000_000), AfterValidator(_check_pem)]
 Timeout = Annotated[float, Field(gt=0, le=600)]
+
+
+def rfc3339(value: datetime) -> str:
+    """``value`` as RFC 3339 text in UTC ending in ``Z``; a naive value is taken to be UTC."""
+    return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+def rfc3339_or_none(value: datetime | None) -> str | None:
+    return None if value is None else rfc3339(value)
+
+
+_DATE_TIME = {"type": "string", "format": "date-time"}
+Timestamp = Annotated[
+    datetime, PlainSerializer(rfc3339, return_type=str), WithJsonSchema(_DATE_TIME)
+]
+"""A time in an answer, always shown by ``rfc3339``."""
+QueryTime = Annotated[datetime, AfterValidator(checked_utc)]
+"""A time in a query: any RFC 3339 / ISO 8601 time (no offset means UTC), turned into UTC;
+an instant outside the years 1-9999 in UTC is a 400, not an overflow."""
 
 
 class CamelModel(BaseModel):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from smtp_connector.api.schemas.fields import CamelModel, no_controls
+from smtp_connector.api.schemas.fields import CamelModel, Timestamp, no_controls
 from smtp_connector.keys import ApiKey, Scope
 
 
@@ -21,9 +20,15 @@ class ApiKeyPublic(CamelModel):
     name: str
     scope: Scope
     prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: Timestamp
+    revoked_at: Timestamp | None
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyPublic:
         return cls.model_validate(key, from_attributes=True)
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """A new key with its value, shown this once."""
+
+    key: str
