@@ -216,6 +216,7 @@ def run_naive(sink: Sink, n: int) -> dict[str, Any]:
     started = time.perf_counter()
     run_smtplib(sink.port, n, CONTENT, reuse=False, compose_each=True)
     elapsed = time.perf_counter() - started
+    sink.wait_for(before + n)
     return {"messages": n, "per_second": n / elapsed, "sink_received": sink.received - before}
 
 
@@ -241,6 +242,7 @@ def main() -> None:
         "benchmark": "bench_http",
         "date": now.isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(terse=True)},
+        "load_average_before": os.getloadavg()[0],  # other work on the machine skews figures
         "python": platform.python_version(),
         "parameters": {k: v for k, v in vars(args).items() if k not in PRIVATE},
         "message": {"html_chars": len(HTML), "paragraphs": 40, "attachment": len(ATTACHMENT)},
@@ -253,6 +255,7 @@ def main() -> None:
         report["runs"] = [run_engine(engine, sink, args) for engine in engines]
     finally:
         sink.stop()
+    report["load_average_after"] = os.getloadavg()[0]
     text = json.dumps(report, indent=2)
     if args.json == "-":
         print(text)

@@ -38,7 +38,8 @@ def print_table(report: dict[str, Any], out: TextIO) -> None:
     counted = sorted({run["counted_at"] for run in report["runs"]})
     print(
         f"bench_http {report['date']}, {machine['cpus']} CPUs; sink: {report['sink']}; "
-        f"delivered counted at the {' and '.join(counted) or 'sink'}",
+        f"delivered counted at the {' and '.join(counted) or 'sink'}; load average"
+        f" {report['load_average_before']:.1f} before, {report['load_average_after']:.1f} after",
         file=out,
     )
     print(

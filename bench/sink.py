@@ -100,6 +100,16 @@ class Sink:
                 self.last_arrival = time.perf_counter()
                 self.received = int(found[-1])
 
+    def wait_for(self, count: int, timeout: float = 5) -> bool:
+        """Wait until ``received`` reaches ``count`` (its reader may lag a moment behind the
+        sink); False if it has not after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.received < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def stop(self) -> None:
         """Kill the sink (by its pid) and wait for it; safe to call twice."""
         if self.process.poll() is None:
