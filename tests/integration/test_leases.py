@@ -155,7 +155,8 @@ def test_a_burst_of_synchronous_sends_on_a_paced_connection_is_sent_once_each(
     assert sorted(copies(server).values()) == [1] * burst
     assert all(m["status"] == "sent" and not m["outcomeUnknown"] for m in messages)
     times = sorted(m.received_at for m in server.messages)
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.9  # 1 per second
+    # One a second: a burst would give gaps near 0; the bound leaves room for a busy machine.
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.5
 
 
 # -- the heartbeat ----------------------------------------------------------------------------

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from smtp_connector.api.body import read_json
 from smtp_connector.api.deps import SendKey, Services, ServicesDep
@@ -29,6 +31,8 @@ from smtp_connector.api.schemas.send import (
 )
 from smtp_connector.errors import ConnectorError, InvalidInput
 from smtp_connector.keys import ApiKey
+from smtp_connector.logs import log_event
+from smtp_connector.outbox.faults import describe
 from smtp_connector.outbox.store import IdempotencyRequest, IdempotentReplay
 from smtp_connector.outbox.submit import Accepted, Failed, Sent, Submission
 from smtp_connector.outbox.types import MessageStatus, OutboxMessage
@@ -152,13 +156,16 @@ async def send_email(
         return await _replay(replay, services)
     response = _answer(submission)
     if idem is not None and wait:  # an async answer was saved with the key at commit
-        await to_thread.run_sync(
-            services.outbox.save_idempotent_response,
-            idem.scope,
-            idem.key,
-            response.status_code,
-            json.loads(bytes(response.body)),
-        )
+        try:
+            await to_thread.run_sync(
+                services.outbox.save_idempotent_response,
+                idem.scope,
+                idem.key,
+                response.status_code,
+                json.loads(bytes(response.body)),
+            )
+        except SQLAlchemyError as exc:  # the message is committed: answer; a repeat reads it
+            log_event("send.answer_not_saved", logging.WARNING, error=describe(exc))
     return response
 
 
