@@ -6,7 +6,6 @@ outbox."""
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +35,6 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
         SMTP_CONNECTOR_ADMIN_API_KEY=ADMIN,
         SMTP_CONNECTOR_LOG_LEVEL="info",
     )
-
-
-@pytest.fixture
-def processes() -> Iterator[list[Process]]:
-    started: list[Process] = []
-    yield started
-    for proc in started:
-        if proc.process.poll() is None:
-            proc.process.kill()
-            proc.process.wait(timeout=10)
 
 
 def _connect(api: str, server: SmtpTestServer) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -21,7 +20,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
 from smtp_connector.connections import Connection
 from smtp_connector.mail.compose import compose
@@ -29,9 +27,9 @@ from smtp_connector.mail.message import Address, Email
 from smtp_connector.outbox import base
 from smtp_connector.outbox.store import OutboxStore
 from smtp_connector.outbox.types import AttemptOutcome, MessageStatus
-from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
+from smtp_connector.runtime import Runtime, open_runtime
 from smtp_connector.smtp.types import Security
-from support.api import ADMIN_KEY, SEED, ServerFactory, add_connection, send
+from support.api import SEED, ServerFactory, add_connection, send, serving
 from support.db import ENGINES
 from support.smtp_server import Faults, SmtpTestServer
 from support.waiting import wait_until
@@ -45,16 +43,6 @@ T = TypeVar("T")
 @pytest.fixture
 def short(settings: Settings) -> Settings:
     return settings.model_copy(update={"lease_seconds": LEASE, "poll_seconds": 0.05})
-
-
-@contextmanager
-def serving(settings: Settings, *, worker: bool = True) -> Iterator[tuple[TestClient, Runtime]]:
-    runtime = open_runtime(settings)
-    ensure_admin_key(runtime, settings)
-    with TestClient(create_app(settings, runtime=runtime, worker=worker)) as client:
-        client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
-        yield client, runtime
-    runtime.db.dispose()
 
 
 def fails_once(call: Callable[..., T]) -> Callable[..., T]:

@@ -4,8 +4,7 @@ and a paced backlog beside an unpaced connection; retention through the wiring `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,14 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
 from smtp_connector.connections import Connection
 from smtp_connector.mail.compose import compose
 from smtp_connector.mail.message import Address, Email
-from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
+from smtp_connector.runtime import Runtime, open_runtime
 from smtp_connector.smtp.types import Security
-from support.api import ADMIN_KEY, SEED, ServerFactory, add_connection, send
+from support.api import SEED, ServerFactory, add_connection, send, serving
 from support.db import ENGINES
 from support.smtp_server import SmtpTestServer
 from support.waiting import wait_until
@@ -31,17 +29,6 @@ pytestmark = pytest.mark.parametrize("database_url", ENGINES, indirect=True)
 @pytest.fixture
 def fast(settings: Settings) -> Settings:
     return settings.model_copy(update={"poll_seconds": 0.05})
-
-
-@contextmanager
-def serving(settings: Settings) -> Iterator[tuple[TestClient, Runtime]]:
-    """The app with its delivery worker, as ``serve`` builds it."""
-    runtime = open_runtime(settings)
-    ensure_admin_key(runtime, settings)
-    with TestClient(create_app(settings, runtime=runtime, worker=True)) as client:
-        client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
-        yield client, runtime
-    runtime.db.dispose()
 
 
 class Outage:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from smtp_connector.api.app import create_app
+from smtp_connector.config import Settings
 from smtp_connector.examples import SEED_EXAMPLE
+from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
 from support.smtp_server import SmtpTestServer
 
 ServerFactory = Callable[..., SmtpTestServer]
@@ -44,3 +48,15 @@ def add_connection(
 
 def send(client: TestClient, payload: object, connection: str = "mail") -> Any:
     return client.post(f"/v1/connections/{connection}/send", json=payload)
+
+
+@contextmanager
+def serving(settings: Settings, *, worker: bool = True) -> Iterator[tuple[TestClient, Runtime]]:
+    """The app as ``serve`` builds it (with its delivery worker unless ``worker=False``), an
+    admin-authenticated client of it, and its runtime; everything closed afterwards."""
+    runtime = open_runtime(settings)
+    ensure_admin_key(runtime, settings)
+    with TestClient(create_app(settings, runtime=runtime, worker=worker)) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
+        yield client, runtime
+    runtime.db.dispose()
