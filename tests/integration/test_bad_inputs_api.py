@@ -227,6 +227,25 @@ def test_19_deeply_nested_and_huge_bodies(client: TestClient, mail: SmtpTestServ
     _nothing_sent(mail)
 
 
+def test_19_a_body_of_too_many_values_is_refused_before_it_is_parsed(
+    client: TestClient, mail: SmtpTestServer
+) -> None:
+    """Millions of tiny values would hold the process for seconds inside ``json.loads``."""
+    many = b'{"To": [' + b"[]," * 300_000 + b'[]], "Subject": "x"}'
+    problem = _problem(
+        client.post(
+            "/v1/connections/mail/send", content=many, headers={"content-type": "application/json"}
+        ),
+        413,
+        "body",
+    )
+    assert "200,000 values" in problem["errors"][0]["message"]
+    # Brackets, commas and quotes inside strings are text, not values.
+    body = {**SEED, "Body": '[{"a": 1}, "b", \\"c\\"], ' * 50_000}
+    assert send(client, body).status_code == 200
+    assert len(mail.messages) == 1
+
+
 def test_unknown_and_mistyped_fields(client: TestClient, mail: SmtpTestServer) -> None:
     _problem(send(client, {**SEED, "Subjct": "typo"}), 400, "Subjct")
     _problem(send(client, {**SEED, "To": 42}), 400, "To")

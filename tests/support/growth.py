@@ -12,12 +12,15 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 SMALL_SECONDS = 0.002
 """Each measurement repeats the call on the small input until it takes at least this long."""
 
 
-def _best(function: Callable[[str], object], text: str, calls: int, rounds: int) -> float:
+def _best(function: Callable[[T], object], text: T, calls: int, rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
         start = time.process_time()
