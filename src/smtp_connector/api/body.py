@@ -28,7 +28,8 @@ _STRUCTURE = re.compile(rb'["\[{,:]')
 
 
 async def read_json(request: Request, max_bytes: int) -> object:
-    """The parsed JSON body; PayloadTooLarge once more than ``max_bytes`` are announced or read."""
+    """The parsed JSON body; InvalidInput when it is not JSON, PayloadTooLarge once more than
+    ``max_bytes`` are announced or read, or when a large body holds too many values."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
