@@ -150,6 +150,25 @@ def test_15_crlf_in_attachment_fields(client: TestClient, mail: SmtpTestServer, 
     _nothing_sent(mail)
 
 
+def test_15_a_content_id_used_twice_is_refused(client: TestClient, mail: SmtpTestServer) -> None:
+    logo = {"ContentData": "aGVsbG8=", "FileName": "logo.png", "ContentId": "logo"}
+    again = {**logo, "FileName": "other.png", "ContentId": "<LOGO>"}
+    body = {**SEED, "Body": '<img src="cid:logo">', "Attachments": [logo, again]}
+    problem = _problem(send(client, body), 400, "Attachments[1].ContentId")
+    assert [e["field"] for e in problem["errors"]] == ["Attachments[1].ContentId"]
+    _nothing_sent(mail)
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u2067", "\u200f", "\ufeff"])
+def test_15_file_names_with_bidi_or_format_characters_are_refused(
+    client: TestClient, mail: SmtpTestServer, char: str
+) -> None:
+    attachment = {"ContentData": "aGVsbG8=", "FileName": f"invoice{char}fdp.exe"}
+    problem = _problem(send(client, {**SEED, "Attachments": [attachment]}), 400, "")
+    assert [e["field"] for e in problem["errors"]] == ["Attachments[0].FileName"]
+    _nothing_sent(mail)
+
+
 def test_16_bad_base64_names_the_attachment(client: TestClient, mail: SmtpTestServer) -> None:
     attachment = {
         "ContentData": "not base64!!",

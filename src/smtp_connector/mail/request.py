@@ -31,12 +31,8 @@ from smtp_connector.mail.addresses import (
     parse_address,
     split_address_list,
 )
-from smtp_connector.mail.attachments import (
-    check_total_size,
-    parse_attachments,
-    read_fields,
-    shown_key,
-)
+from smtp_connector.mail.attachments import check_total_size, parse_attachments
+from smtp_connector.mail.fields import read_fields, shown_key
 from smtp_connector.mail.limits import Limits
 from smtp_connector.mail.message import Address, Email, Importance
 
