@@ -8,6 +8,7 @@ against gave 200 and more. The bound, 64, leaves room for a busy machine.
 from __future__ import annotations
 
 import tracemalloc
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -65,8 +66,7 @@ def sized(shape: Shape, chars: int) -> str:
     return prefix + unit * count + closer * count
 
 
-def assert_linear(function: object, shape: Shape) -> None:
-    assert callable(function)
+def assert_linear(function: Callable[[str], object], shape: Shape) -> None:
     small, large = sized(shape, SMALL), sized(shape, SMALL * FACTOR)
     ratio = growth(function, small, large)
     assert ratio < MOST, f"{shape!r}: {FACTOR}x the input took {ratio:.0f}x the time"
