@@ -150,6 +150,25 @@ def test_15_crlf_in_attachment_fields(client: TestClient, mail: SmtpTestServer, 
     _nothing_sent(mail)
 
 
+def test_15_a_content_id_used_twice_is_refused(client: TestClient, mail: SmtpTestServer) -> None:
+    logo = {"ContentData": "aGVsbG8=", "FileName": "logo.png", "ContentId": "logo"}
+    again = {**logo, "FileName": "other.png", "ContentId": "<LOGO>"}
+    body = {**SEED, "Body": '<img src="cid:logo">', "Attachments": [logo, again]}
+    problem = _problem(send(client, body), 400, "Attachments[1].ContentId")
+    assert [e["field"] for e in problem["errors"]] == ["Attachments[1].ContentId"]
+    _nothing_sent(mail)
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u2067", "\u200f", "\ufeff"])
+def test_15_file_names_with_bidi_or_format_characters_are_refused(
+    client: TestClient, mail: SmtpTestServer, char: str
+) -> None:
+    attachment = {"ContentData": "aGVsbG8=", "FileName": f"invoice{char}fdp.exe"}
+    problem = _problem(send(client, {**SEED, "Attachments": [attachment]}), 400, "")
+    assert [e["field"] for e in problem["errors"]] == ["Attachments[0].FileName"]
+    _nothing_sent(mail)
+
+
 def test_16_bad_base64_names_the_attachment(client: TestClient, mail: SmtpTestServer) -> None:
     attachment = {
         "ContentData": "not base64!!",
@@ -225,6 +244,25 @@ def test_19_deeply_nested_and_huge_bodies(client: TestClient, mail: SmtpTestServ
     )
     assert streamed.status_code == 413
     _nothing_sent(mail)
+
+
+def test_19_a_body_of_too_many_values_is_refused_before_it_is_parsed(
+    client: TestClient, mail: SmtpTestServer
+) -> None:
+    """Millions of tiny values would hold the process for seconds inside ``json.loads``."""
+    many = b'{"To": [' + b"[]," * 300_000 + b'[]], "Subject": "x"}'
+    problem = _problem(
+        client.post(
+            "/v1/connections/mail/send", content=many, headers={"content-type": "application/json"}
+        ),
+        413,
+        "body",
+    )
+    assert "200,000 values" in problem["errors"][0]["message"]
+    # Brackets, commas and quotes inside strings are text, not values.
+    body = {**SEED, "Body": '[{"a": 1}, "b", \\"c\\"], ' * 50_000}
+    assert send(client, body).status_code == 200
+    assert len(mail.messages) == 1
 
 
 def test_unknown_and_mistyped_fields(client: TestClient, mail: SmtpTestServer) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from smtp_connector.errors import FieldProblem, InvalidInput, PayloadTooLarge
-from smtp_connector.mail import attachments as attachments_module
-from smtp_connector.mail.attachments import estimate_size, parse_attachments, read_fields
+from smtp_connector.mail import content_data as content_data_module
+from smtp_connector.mail.attachments import estimate_size, parse_attachments
+from smtp_connector.mail.fields import read_fields
 from smtp_connector.mail.limits import Limits
 from smtp_connector.mail.message import Attachment
 from smtp_connector.mail.request import parse_send_request
@@ -45,7 +46,7 @@ def no_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*args: object) -> bytes:
         raise AssertionError("an attachment was decoded")
 
-    monkeypatch.setattr(attachments_module, "_strict_base64", boom)
+    monkeypatch.setattr(content_data_module, "_strict_base64", boom)
 
 
 # --- ContentTransferEncoding -------------------------------------------------------------------
@@ -218,6 +219,53 @@ def test_content_id_loses_its_angle_brackets(content_id: str, expected: str) -> 
 def test_invalid_content_ids_are_problems(content_id: str) -> None:
     (found,) = problems({"ContentData": "aGk=", "ContentId": content_id})
     assert found.field == "Attachments[0].ContentId"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("logo", "logo"), ("<Logo>", "logo"), ("a@x", "<A@X>")]
+)
+def test_two_attachments_cannot_share_a_content_id(first: str, second: str) -> None:
+    found = problems(
+        {"ContentData": "aGk=", "FileName": "a.png", "ContentId": first},
+        {"ContentData": "aGk=", "FileName": "b.png", "ContentId": "other"},
+        {"ContentData": "aGk=", "FileName": "c.png", "ContentId": second},
+    )
+    assert [p.field for p in found] == ["Attachments[2].ContentId"]
+    assert "Attachments[0]" in found[0].message
+
+
+def test_distinct_content_ids_and_attachments_without_one_are_fine() -> None:
+    kept = send(
+        {"ContentData": "aGk=", "ContentId": "logo"},
+        {"ContentData": "aGk=", "ContentId": "logo2"},
+        {"ContentData": "aGk="},
+        {"ContentData": "aGk="},
+    )
+    assert [a.content_id for a in kept] == ["logo", "logo2", None, None]
+
+
+FORMAT_CHARACTERS = [
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings and overrides
+    "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
+    "\u200e", "\u200f", "\u061c", "\u200b", "\u200d", "\ufeff", "\u00ad", "\U000e0041",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("char", FORMAT_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_file_names_with_format_characters_are_refused(char: str) -> None:
+    name = f"invoice{char}fdp.exe"
+    (found,) = problems({"ContentData": "aGk=", "FileName": name}, {"ContentData": "aGk="})
+    assert found.field == "Attachments[0].FileName"
+    assert f"U+{ord(char):04X}" in found.message
+    (found,) = problems(
+        {"ContentData": "aGk="}, {"ContentData": "aGk=", "FileName": f"dir{char}/a"}
+    )
+    assert found.field == "Attachments[1].FileName"
+
+
+@pytest.mark.parametrize("name", ["Zażółć.pdf", "報告.pdf", "a\u00a0b.txt", "🚀.png", "ا.txt"])
+def test_file_names_with_other_unicode_are_kept(name: str) -> None:
+    assert one(ContentData="aGk=", FileName=name).filename == name
 
 
 def test_unknown_attachment_keys_and_case_insensitive_keys() -> None:

@@ -98,3 +98,23 @@ def test_never_fails_and_never_leaves_runs_of_blank_lines(html: str) -> None:
     for line in text.split("\n"):
         assert line == line.strip(" ")
         assert "  " not in line
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<a href="https://e.com/?q=a>b">x</a>', "x (https://e.com/?q=a>b)"),
+        ("<a title='x href=bad' href=good>t</a>", "t (good)"),
+        ('<a href = "https://e.com" >t</A >', "t (https://e.com)"),
+        ('<script>if (a<b) document.write("</p><a href=x>")</script>Shown', "Shown"),
+        ("<STYLE>p > a { }</Style >Shown", "Shown"),
+        ("<!-- <p>hidden</p> -->Shown<!---->", "Shown"),
+        ("<!DOCTYPE html><?xml x?>Shown", "Shown"),
+        ("a < b and 1<2, x <= y", "a < b and 1<2, x <= y"),
+        ("Shown<a href", "Shown"),  # a tag, comment or value still open at the end is dropped
+        ("Shown<!-- never closed <p>x", "Shown"),
+        ('Shown<a href="x>y', "Shown"),
+    ],
+)
+def test_markup_is_read_like_browsers_read_it(html: str, text: str) -> None:
+    assert html_to_text(html) == text

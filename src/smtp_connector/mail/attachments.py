@@ -1,18 +1,12 @@
 """The ``Attachments`` (or built-in ``attachment``) array of a Send Email body → ``Attachment``s.
 
 Each item is an object with case-insensitive keys ``ContentData`` (required), ``ContentType``,
-``ContentTransferEncoding``, ``FileName`` and ``ContentId``.
+``ContentTransferEncoding`` (see ``mail.content_data``), ``FileName`` and ``ContentId``.
 
-``ContentTransferEncoding`` says how ``ContentData`` is written:
-
-- ``base64``: strict base64; whitespace and line breaks are removed first, then anything outside
-  the base64 alphabet or with wrong padding is an error naming the attachment.
-- ``none``: the text itself, stored as UTF-8.
-- absent (or empty): **if the text, once its line breaks (CR, LF) are removed, is non-empty, a
-  multiple of 4 characters long, made only of the base64 alphabet with correct ``=`` padding,
-  it is decoded as base64; otherwise it is taken as-is (UTF-8)**. Text holding a space or a tab
-  is therefore always taken as-is. Short words such as ``"Test"`` are valid base64 and are
-  decoded: send ``ContentTransferEncoding: "none"`` to be explicit.
+A ``FileName`` keeps its base name only, and is refused when it holds a Unicode format character
+(category Cf: the bidirectional controls that can show ``invoice<U+202E>fdp.exe`` as
+``invoiceexe.pdf``, zero-width characters...). Two attachments cannot have the same ``ContentId``
+(compared without angle brackets, ignoring case): a ``cid:`` reference must name one attachment.
 
 Limits are checked before anything is decoded: the number of attachments (400), each
 attachment's estimated decoded size (``len * 3 // 4``) against the per-file cap, and the
@@ -22,16 +16,17 @@ after decoding.
 
 from __future__ import annotations
 
-import binascii
-import difflib
 import mimetypes
 import re
+import unicodedata
 
 from smtp_connector.errors import FieldProblem, InvalidInput, PayloadTooLarge
+from smtp_connector.mail.content_data import decode_content_data
+from smtp_connector.mail.fields import read_fields
 from smtp_connector.mail.limits import Limits
 from smtp_connector.mail.message import Attachment
 
-__all__ = ["check_total_size", "estimate_size", "parse_attachments", "read_fields", "shown_key"]
+__all__ = ["check_total_size", "estimate_size", "parse_attachments"]
 
 _NAMES = ("ContentData", "ContentType", "ContentTransferEncoding", "FileName", "ContentId")
 FIELDS = {name.lower(): name for name in _NAMES}
@@ -47,7 +42,6 @@ _CONTENT_TYPE = re.compile(
 )
 _CONTENT_ID = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+")
 _PATH_SEPARATOR = re.compile(r"[/\\]")
-_WHITESPACE = b" \t\r\n\v\f"
 
 
 def estimate_size(data: str) -> int:
@@ -57,42 +51,6 @@ def estimate_size(data: str) -> int:
 
 def _too_large(field: str, message: str) -> PayloadTooLarge:
     return PayloadTooLarge(message, [FieldProblem(field, message)])
-
-
-def shown_key(key: object) -> str:
-    """A JSON key as it may appear in a field path: at most 100 characters, printable."""
-    text = str(key)[:100]
-    return text if text.isprintable() and text.strip() else repr(text)
-
-
-def read_fields(
-    obj: dict[object, object], names: dict[str, str], path: str, problems: list[FieldProblem]
-) -> dict[str, object]:
-    """``obj``'s values by canonical name (``names`` maps lowercased keys to it).
-
-    Keys are case-insensitive; unknown keys (at most 10 reported) and a field given twice under
-    two spellings are problems. ``path`` prefixes the field paths (``""`` at the top level).
-    """
-    fields: dict[str, object] = {}
-    given: dict[str, str] = {}
-    unknown: list[str] = []
-    for key, value in obj.items():
-        name = names.get(key.lower()) if isinstance(key, str) else None
-        if name is None:
-            unknown.append(shown_key(key))
-        elif name in given:
-            message = f"{name} is given twice ({given[name]!r} and {key!r}); keys ignore case."
-            problems.append(FieldProblem(path + name, message))
-        else:
-            given[name] = str(key)
-            fields[name] = value
-    for key in unknown[:10]:
-        close = difflib.get_close_matches(key.lower(), names, n=1)
-        hint = f"; did you mean {names[close[0]]!r}?" if close else "."
-        problems.append(FieldProblem(path + key, f"Unknown field {key!r}{hint}"))
-    if len(unknown) > 10:
-        problems.append(FieldProblem(path.rstrip(".") or "body", "More unknown fields were given."))
-    return fields
 
 
 def _label(index: int, fields: dict[str, object]) -> str:
@@ -179,7 +137,29 @@ def parse_attachments(
                 f"the limit is {limits.max_attachment_bytes:,} bytes per attachment.",
             )
         out.append(attachment)
+    _repeated_content_ids(items, problems)
     return tuple(out)
+
+
+def _repeated_content_ids(
+    items: list[dict[str, object] | None], problems: list[FieldProblem]
+) -> None:
+    """A problem for each ContentId that an earlier attachment has already (case ignored)."""
+    first: dict[str, int] = {}
+    for index, fields in enumerate(items):
+        field = f"Attachments[{index}].ContentId"
+        value = None if fields is None else fields.get("ContentId")
+        content_id = None if value is None else _content_id(value, field, [])
+        if content_id is None:
+            continue
+        if content_id.lower() not in first:
+            first[content_id.lower()] = index
+            continue
+        message = (
+            f"ContentId {content_id!r} is already the ContentId of "
+            f"Attachments[{first[content_id.lower()]}]; a cid: reference must name one attachment."
+        )
+        problems.append(FieldProblem(field, message))
 
 
 def _attachment(
@@ -189,7 +169,11 @@ def _attachment(
     filename = _filename(fields.get("FileName"), f"{path}.FileName", problems)
     content_type = _content_type(fields.get("ContentType"), f"{path}.ContentType", problems)
     content_id = _content_id(fields.get("ContentId"), f"{path}.ContentId", problems)
-    data = _content(fields, path, _label(index, fields), problems)
+    name = f"{path}.ContentTransferEncoding"
+    encoding = (_optional_text(fields.get("ContentTransferEncoding"), name, problems) or "").lower()
+    data = decode_content_data(
+        fields.get("ContentData"), encoding, path, _label(index, fields), problems
+    )
     if data is None:
         return None
     return Attachment(data, content_type or _guess_type(filename), filename, content_id)
@@ -212,6 +196,14 @@ def _filename(value: object, field: str, problems: list[FieldProblem]) -> str | 
     name = _optional_text(value, field, problems)
     if name is None:
         return None
+    hidden = _format_character(name)
+    if hidden is not None:
+        message = (
+            f"FileName contains the invisible formatting character {hidden}, which can disguise "
+            "a file's name and type (as in 'invoice<U+202E>fdp.exe', shown as 'invoiceexe.pdf')."
+        )
+        problems.append(FieldProblem(field, message))
+        return None
     base = _PATH_SEPARATOR.split(name)[-1].strip()
     if base in ("", ".", ".."):
         problems.append(
@@ -224,6 +216,17 @@ def _filename(value: object, field: str, problems: list[FieldProblem]) -> str | 
         )
         return None
     return base
+
+
+def _format_character(text: str) -> str | None:
+    """``U+XXXX (NAME)`` of the first Unicode format character (category Cf) in ``text``, such as
+    the bidirectional controls U+202A-U+202E and U+2066-U+2069 or U+200E, U+200F, U+FEFF."""
+    if text.isprintable():  # format characters are never printable: the usual case, at C speed
+        return None
+    for char in text:
+        if unicodedata.category(char) == "Cf":
+            return f"U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')})"
+    return None
 
 
 def _content_type(value: object, field: str, problems: list[FieldProblem]) -> str | None:
@@ -258,46 +261,3 @@ def _guess_type(filename: str | None) -> str:
         return _OCTET_STREAM
     guessed, encoding = mimetypes.guess_type(filename)
     return guessed if guessed is not None and encoding is None else _OCTET_STREAM
-
-
-def _content(
-    fields: dict[str, object], path: str, label: str, problems: list[FieldProblem]
-) -> bytes | None:
-    """The decoded ContentData, following ContentTransferEncoding (see the module docstring)."""
-    name = f"{path}.ContentTransferEncoding"
-    encoding = (_optional_text(fields.get("ContentTransferEncoding"), name, problems) or "").lower()
-    if encoding not in ("", "base64", "none"):
-        message = "ContentTransferEncoding must be 'base64' or 'none' (or left out)."
-        problems.append(FieldProblem(name, message))
-        return None
-    data = fields.get("ContentData")
-    if not isinstance(data, str):
-        wrong = "is required" if data is None else "must be a string"
-    elif encoding == "base64":
-        decoded = _strict_base64(data, _WHITESPACE)
-        if decoded is not None:
-            return decoded
-        wrong = "is not valid base64"
-    else:
-        decoded = None if encoding else _strict_base64(data, b"\r\n")
-        if decoded is not None and data.strip():
-            return decoded
-        try:
-            return data.encode("utf-8")
-        except UnicodeEncodeError:
-            wrong = "holds invalid Unicode text"
-    problems.append(FieldProblem(f"{path}.ContentData", f"ContentData of the {label} {wrong}."))
-    return None
-
-
-def _strict_base64(text: str, ignored: bytes) -> bytes | None:
-    """``text`` decoded as strict base64 once ``ignored`` bytes are removed, else None."""
-    if not text.isascii():
-        return None
-    data = text.encode("ascii").translate(None, ignored)
-    if len(data) % 4:
-        return None
-    try:
-        return binascii.a2b_base64(data, strict_mode=True)
-    except binascii.Error:
-        return None
