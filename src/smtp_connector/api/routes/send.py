@@ -91,16 +91,22 @@ def _answer(submission: Submission) -> JSONResponse:
     return to_problem(failed.error).response(id=failed.id)
 
 
-def _idempotency(
+async def _idempotency(
     key: ApiKey, header: str | None, name: str, payload: object, ttl: float
 ) -> IdempotencyRequest | None:
+    """The request's ``Idempotency-Key`` with a digest of what it asks for (hashed on a worker
+    thread: a body may be tens of megabytes)."""
     if header is None:
         return None
     if not 1 <= len(header) <= 255 or not header.isprintable():
         raise InvalidInput.field("Idempotency-Key", "must be 1-255 printable characters")
-    canonical = json.dumps([name, payload], sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    digest = await to_thread.run_sync(_digest, name, payload)
     return IdempotencyRequest(scope=key.id, key=header, request_hash=digest, ttl_seconds=ttl)
+
+
+def _digest(name: str, payload: object) -> str:
+    canonical = json.dumps([name, payload], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 async def _replay(replay: IdempotentReplay, services: Services) -> Response:
@@ -146,7 +152,7 @@ async def send_email(
 ) -> Response:
     """Send one email; takes the managed V3 (PascalCase) or built-in (camelCase) body."""
     payload = await read_json(request, services.limits.max_request_bytes)
-    idem = _idempotency(key, idempotency_key, name, payload, services.idempotency_ttl_seconds)
+    idem = await _idempotency(key, idempotency_key, name, payload, services.idempotency_ttl_seconds)
     wait = not _wants_async(prefer)
     try:
         submission = await services.sender.submit(
@@ -192,7 +198,7 @@ async def send_batch(
     if not isinstance(data, list) or not data:
         raise InvalidInput.field("messages", "send a non-empty list of Send Email bodies")
     scope = f"{name}/send-batch"
-    idem = _idempotency(key, idempotency_key, scope, data, services.idempotency_ttl_seconds)
+    idem = await _idempotency(key, idempotency_key, scope, data, services.idempotency_ttl_seconds)
     try:
         results = await services.sender.submit_batch(
             name, data, idempotency=idem, answer=_batch_answer
