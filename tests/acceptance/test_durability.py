@@ -24,6 +24,7 @@ ADMIN = "durability-admin-key"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 CONCURRENCY = Settings().worker_concurrency  # the default: at most this many in flight
 RECOVERY_SECONDS = 60
+SENT_GAUGE = 'smtp_connector_queue_messages{status="sent"}'
 
 
 @pytest.fixture
@@ -62,6 +63,13 @@ def _send_async(apis: list[str], count: int) -> dict[str, str]:
     return message_ids
 
 
+def _sent(api: str) -> int:
+    """How many messages the outbox records as sent (from ``/metrics``)."""
+    metrics = httpx.get(f"{api}/metrics", timeout=10).text
+    line = next(m for m in metrics.splitlines() if m.startswith(SENT_GAUGE))
+    return int(float(line.rsplit(" ", 1)[1]))
+
+
 def _copies(server: SmtpTestServer) -> collections.Counter[str]:
     return collections.Counter(str(m.message["Message-ID"]) for m in server.messages)
 
@@ -84,12 +92,13 @@ def test_kill_9_of_the_worker_loses_nothing(
 
     second = start_worker(tmp_path, env, "w2")
     processes.append(second)
-    # The killed worker's leases run out (30 s by default) and the second takes over.
+    # The killed worker's leases run out (30 s by default) and the second takes over; a message
+    # the server took just before the kill is sent again then, and recorded as sent.
     wait_until(
-        lambda: set(_copies(smtp_server)) >= set(accepted),
+        lambda: _sent(api.base) == len(accepted),
         timeout=RECOVERY_SECONDS,
-        every=0.2,
-        what="every accepted message delivered within a minute of the restart",
+        every=0.5,
+        what="every accepted message delivered and recorded within a minute of the restart",
     )
     copies = _copies(smtp_server)
     assert set(copies) == set(accepted)
@@ -102,7 +111,6 @@ def test_kill_9_of_the_worker_loses_nothing(
     assert second.terminate() == 0
     assert "worker.stopped" in second.output()
     statuses = httpx.get(f"{api.base}/metrics", timeout=10).text
-    assert 'smtp_connector_queue_messages{status="sent"} 2000.0' in statuses
     assert 'smtp_connector_queue_messages{status="sending"} 0.0' in statuses
     assert api.terminate() == 0
 
