@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
+from smtp_connector.inbox import Inbox
 from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
 from support.api import ADMIN_KEY
 
@@ -57,3 +58,21 @@ def worker_client(worker_settings: Settings) -> Iterator[TestClient]:
         test_client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
         yield test_client
     rt.db.dispose()
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """A running local inbox on a free port."""
+    captured = Inbox(port=0)
+    captured.start()
+    yield captured
+    captured.stop()
+
+
+@pytest.fixture
+def api(settings: Settings, runtime: Runtime, inbox: Inbox) -> Iterator[TestClient]:
+    """Like ``client``, for an app that also serves ``inbox`` at ``/v1/inbox``."""
+    app = create_app(settings, runtime=runtime, inbox=inbox)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
+        yield client

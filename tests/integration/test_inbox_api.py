@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
-from smtp_connector.api.app import create_app
-from smtp_connector.config import Settings
 from smtp_connector.inbox import Inbox
-from smtp_connector.runtime import Runtime
-from support.api import ADMIN_KEY
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    captured = Inbox(port=0)
-    captured.start()
-    yield captured
-    captured.stop()
-
-
-@pytest.fixture
-def api(settings: Settings, runtime: Runtime, inbox: Inbox) -> Iterator[TestClient]:
-    app = create_app(settings, runtime=runtime, inbox=inbox)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
-        yield client
 
 
 def _deliver(inbox: Inbox, data: bytes) -> None:

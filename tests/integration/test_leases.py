@@ -83,6 +83,20 @@ def copies(server: SmtpTestServer) -> dict[str, int]:
     return counts
 
 
+async def deliver_until_sent(runtime: Runtime, outbox_id: str) -> None:
+    """Run ``runtime``'s worker until message ``outbox_id`` is recorded as sent, then stop it."""
+    stop = asyncio.Event()
+    run = asyncio.create_task(runtime.worker().run(stop))
+    await asyncio.to_thread(
+        wait_until,
+        lambda: runtime.outbox.get(outbox_id).status is MessageStatus.SENT,
+        timeout=30,
+        what=f"{outbox_id} recorded as sent",
+    )
+    stop.set()
+    await asyncio.wait_for(run, timeout=10)
+
+
 def connect(runtime: Runtime, server: SmtpTestServer, **extra: Any) -> None:
     runtime.connections.create(
         Connection(
@@ -229,16 +243,7 @@ async def test_an_outcome_is_recorded_once_the_database_is_back(
     connect(runtime, server)
     [outbox_id] = runtime.outbox.enqueue("slow", [compose(email(0))])
     runtime.outbox.record_sent = fails_once(runtime.outbox.record_sent)  # type: ignore[method-assign]
-    stop = asyncio.Event()
-    run = asyncio.create_task(runtime.worker().run(stop))
-    await asyncio.to_thread(
-        wait_until,
-        lambda: runtime.outbox.get(outbox_id).status is MessageStatus.SENT,
-        timeout=20,
-        what="the message recorded as sent",
-    )
-    stop.set()
-    await asyncio.wait_for(run, timeout=10)
+    await deliver_until_sent(runtime, outbox_id)
 
     assert len(server.messages) == 1
     assert runtime.outbox.get(outbox_id).outcome_unknown is False
@@ -268,16 +273,7 @@ async def test_a_stopping_worker_never_requeues_a_message_it_may_have_delivered(
     await asyncio.wait_for(run, timeout=30)
     assert first.outbox.get(outbox_id).status is MessageStatus.SENDING  # not given back
 
-    stop = asyncio.Event()
-    run = asyncio.create_task(second.worker().run(stop))
-    await asyncio.to_thread(
-        wait_until,
-        lambda: second.outbox.get(outbox_id).status is MessageStatus.SENT,
-        timeout=30,
-        what="the message taken over and sent",
-    )
-    stop.set()
-    await asyncio.wait_for(run, timeout=10)
+    await deliver_until_sent(second, outbox_id)  # after the first one's lease ran out
 
     stored = second.outbox.get(outbox_id)
     assert len(server.messages) == 2

@@ -14,11 +14,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from smtp_connector.api.app import create_app
-from smtp_connector.config import Settings
 from smtp_connector.inbox import Inbox
-from smtp_connector.runtime import Runtime
-from support.api import ADMIN_KEY, SEED
+from support.api import SEED
 from support.db import ENGINES
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
@@ -33,22 +30,6 @@ EXPECTED = {
     "finishedAt",
     "receivedAt",
 }
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    captured = Inbox(port=0)
-    captured.start()
-    yield captured
-    captured.stop()
-
-
-@pytest.fixture
-def api(settings: Settings, runtime: Runtime, inbox: Inbox) -> Iterator[TestClient]:
-    app = create_app(settings, runtime=runtime, inbox=inbox)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
-        yield client
 
 
 def _times(value: object, key: str = "") -> Iterator[tuple[str, object]]:
