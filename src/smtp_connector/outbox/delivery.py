@@ -28,7 +28,7 @@ from smtp_connector.logs import log_event, logger
 from smtp_connector.mail.message import ComposedMessage
 from smtp_connector.mail.replies import SmtpReply
 from smtp_connector.metrics import METRICS
-from smtp_connector.outbox.faults import backoff, describe
+from smtp_connector.outbox.faults import WriteAbandoned, describe, persist
 from smtp_connector.outbox.heartbeat import LeaseKeeper
 from smtp_connector.outbox.store import OutboxStore, new_message_id
 from smtp_connector.outbox.types import (
@@ -44,7 +44,6 @@ from smtp_connector.smtp.pool import SmtpPool
 from smtp_connector.smtp.types import DeliveryResult, SmtpSettings
 
 DEFAULT_POLICY = RetryPolicy()
-RECORD_PAUSE_CAP_SECONDS = 5.0
 GATE_MAX_WAIT_SECONDS = 1.0
 """A rate-limited message waits at most this long for its turn inside an attempt; a later
 turn gives the claim back, due then, so a paced backlog never fills the workers."""
@@ -151,7 +150,7 @@ class Deliverer:
             log_event("delivery.crashed", logging.ERROR, id=claimed.id, error=describe(exc))
             logger.debug("delivery.crashed traceback", exc_info=exc)
             crashed = undeliverable(
-                "The attempt stopped on an unexpected error; it will be tried again.",
+                "The attempt stopped on an unexpected error.",
                 "internal_error",
                 retryable=True,
                 unknown=started,
@@ -171,21 +170,23 @@ class Deliverer:
         self, claimed: Claimed, delivered: DeliveryResult, policy: RetryPolicy
     ) -> AttemptReport:
         follow_up = _follow_up(claimed, delivered.rejected, policy)
-        written = await self._write(
-            claimed.lease,
-            lambda: self.store.record_sent(
+        owned: bool | None
+        try:
+            owned = await self._write(
                 claimed.lease,
-                accepted=delivered.accepted,
-                rejected=delivered.rejected,
-                response=delivered.response,
-                follow_up=follow_up,
-            ),
-        )
+                lambda: self.store.record_sent(
+                    claimed.lease,
+                    accepted=delivered.accepted,
+                    rejected=delivered.rejected,
+                    response=delivered.response,
+                    follow_up=follow_up,
+                ),
+            )
+        except WriteAbandoned:
+            owned = None  # not recorded: the lease runs out, the next holder says "unknown"
         result = SendResult(
             claimed.message_id, delivered.accepted, delivered.rejected, delivered.response
         )
-        owned = written is True
-        recorded = written is not _UNWRITTEN
         latency = (datetime.now(UTC) - claimed.queued_at).total_seconds()
         METRICS.sent(claimed.connection, latency)
         log_event(
@@ -196,11 +197,11 @@ class Deliverer:
             attempt=claimed.attempt,
             accepted=len(delivered.accepted),
             rejected=len(delivered.rejected),
-            lease_lost=written is False,
-            recorded=recorded,
+            lease_lost=owned is False,
+            recorded=owned is not None,
         )
         if not owned:
-            return AttemptReport(None, result=result, started=True, recorded=recorded)
+            return AttemptReport(None, result=result, started=True, recorded=owned is not None)
         if follow_up is not None:
             log_event(
                 "delivery.follow_up",
@@ -224,11 +225,15 @@ class Deliverer:
         *,
         started: bool = False,
     ) -> AttemptReport:
-        written = await self._write(
-            claimed.lease,
-            lambda: self.store.record_failure(claimed.lease, error=error, policy=policy),
-        )
-        status = written if isinstance(written, MessageStatus) else None
+        recorded = True
+        status: MessageStatus | None = None
+        try:
+            status = await self._write(
+                claimed.lease,
+                lambda: self.store.record_failure(claimed.lease, error=error, policy=policy),
+            )
+        except WriteAbandoned:
+            recorded = False
         METRICS.failed_attempt(claimed.connection, status)
         log_event(
             "delivery.retry" if status is MessageStatus.RETRYING else "delivery.failed",
@@ -242,36 +247,18 @@ class Deliverer:
             outcome_unknown=error.outcome_unknown,
             status=status,
         )
-        recorded = written is not _UNWRITTEN
         return AttemptReport(status, error=error, started=started, recorded=recorded)
 
-    async def _write(self, lease: Lease, write: Callable[[], T]) -> T | object:
-        """Run a fenced outbox write, again and again through errors (the database restarts)
-        while the lease may still be held; ``_UNWRITTEN`` when it never went through."""
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.keeper.lease_seconds
-        failures = 0
-        while True:
-            try:
-                return await to_thread.run_sync(write)
-            except Exception as exc:
-                failures += 1
-                late = loop.time() >= give_up or self.keeper.lost(lease)
-                log_event(
-                    "delivery.record_failed",
-                    logging.ERROR,
-                    id=lease.id,
-                    attempt=lease.attempt,
-                    failures=failures,
-                    giving_up=late,
-                    error=describe(exc),
-                )
-                if late:
-                    return _UNWRITTEN
-                await asyncio.sleep(backoff(failures, RECORD_PAUSE_CAP_SECONDS))
-
-
-_UNWRITTEN = object()
+    async def _write(self, lease: Lease, write: Callable[[], T]) -> T:
+        """A fenced outbox write, written again through database errors while the lease may
+        still be held. Raises WriteAbandoned."""
+        return await persist(
+            write,
+            for_seconds=self.keeper.lease_seconds,
+            pointless=lambda: self.keeper.lost(lease),
+            id=lease.id,
+            attempt=lease.attempt,
+        )
 
 
 def _exhausted(claimed: Claimed, policy: RetryPolicy) -> DeliveryError | None:
