@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
+from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
 from smtp_connector.connections import Connection
 from smtp_connector.mail.compose import compose
@@ -70,6 +71,23 @@ def test_a_worker_that_cannot_claim_keeps_trying_and_readyz_says_so(
         wait_until(lambda: client.get(location).json()["status"] == "sent", what="sent")
         assert client.get("/readyz").status_code == 200
         assert len(smtp_server.messages) == 1
+
+
+def test_readyz_is_503_while_the_worker_does_not_run(fast: Settings) -> None:
+    """The app is built with a worker that has not started (or has stopped): not ready."""
+    runtime = open_runtime(fast)
+    app = create_app(fast, runtime=runtime, worker=True)
+    client = TestClient(app)  # no lifespan: the worker never runs
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert (ready.json()["code"], ready.json()["detail"]) == (
+        "worker_unavailable",
+        "The delivery worker is not running.",
+    )
+    with TestClient(app) as running:  # the lifespan starts it
+        assert running.get("/readyz").status_code == 200
+    assert client.get("/readyz").status_code == 503  # and stopping it ends readiness
+    runtime.db.dispose()
 
 
 def test_an_attempt_that_raises_anything_is_a_failed_attempt(
