@@ -60,6 +60,11 @@ class Connection:
     updated_at: datetime | None = None
     password_encrypted: str | None = field(default=None, repr=False)
 
+    @property
+    def pace_seconds(self) -> float | None:
+        """Seconds between deliveries under ``rate_limit``; None when it has none."""
+        return self.rate_limit.interval_seconds if self.rate_limit else None
+
     def allows_sender(self, sender: Address) -> bool:
         """True when there is no allow-list, or the address or its ``@domain`` is on it."""
         if not self.allowed_senders:

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from smtp_connector.store.db import Database
 from smtp_connector.store.models import as_utc
-
-
-def utc_now(now: datetime | None) -> datetime:
-    """``now`` as aware UTC, or this process's current time when None."""
-    return datetime.now(UTC) if now is None else as_utc(now)
 
 
 class OutboxBase:

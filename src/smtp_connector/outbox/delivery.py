@@ -121,12 +121,12 @@ class Deliverer:
             settings = self._settings(connection)
             if isinstance(settings, DeliveryError):
                 return await self._failed(claimed, settings, policy)
-            if connection.rate_limit is not None:
+            if connection.pace_seconds is not None:
                 gate = await to_thread.run_sync(
                     self.store.pass_gate,
                     claimed.lease,
                     connection.name,
-                    connection.rate_limit.interval_seconds,
+                    connection.pace_seconds,
                     GATE_MAX_WAIT_SECONDS,
                 )
                 if gate.deferred_to is not None:

@@ -59,10 +59,7 @@ class IdempotentReplay(Conflict):
 
     def __init__(self, record: IdempotencyRecord) -> None:
         if record.status_code is None:
-            text = (
-                "A request with this Idempotency-Key is still in progress; repeat it in a "
-                "moment to get its answer."
-            )
+            text = "A request with this Idempotency-Key has not saved its answer."
         else:
             text = "A request with this Idempotency-Key was already processed."
         super().__init__(text)

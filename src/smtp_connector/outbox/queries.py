@@ -116,8 +116,9 @@ CLAIM_DUE = _claim(and_(text(WAITING_PREDICATE), _m.next_attempt_at <= bindparam
         WHERE status IN ('queued', 'retrying') AND messages.next_attempt_at <= :b_now
         ORDER BY messages.next_attempt_at, messages.id
         LIMIT :b_limit FOR UPDATE SKIP LOCKED)
-    UPDATE messages SET status='sending', lease_owner=:b_worker, lease_expires_at=:b_expires,
-        attempt_count=(messages.attempt_count + 1), updated_at=:b_now
+    UPDATE messages SET status='sending', lease_owner=:b_worker, lease_token=:b_token,
+        lease_expires_at=:b_expires, attempt_count=(messages.attempt_count + 1),
+        updated_at=:b_now
     WHERE messages.id IN (SELECT due.id FROM due)
     RETURNING messages.id, ..., messages.attempt_count, messages.created_at, ...
 

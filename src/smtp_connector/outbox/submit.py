@@ -106,7 +106,6 @@ class SendService:
         self.call_limiter.admit(connection)
         self.connections.smtp_settings(connection)  # a key that cannot decrypt fails now, not later
         message = await to_thread.run_sync(prepare, connection, payload, self.limits)
-        pace = connection.rate_limit.interval_seconds if connection.rate_limit else None
         queued_at = datetime.now(UTC)
         if not wait:
 
@@ -119,7 +118,7 @@ class SendService:
                     [message],
                     idempotency=idempotency,
                     answer=(lambda ids: answer(accepted(ids))) if answer else None,
-                    pace=pace,
+                    pace=connection.pace_seconds,
                 )
             )
             self._submitted(connection.name, [outbox_id], [message])
@@ -131,7 +130,7 @@ class SendService:
                 worker=self.name,
                 lease_seconds=self.deliverer.keeper.lease_seconds,
                 idempotency=idempotency,
-                pace=pace,
+                pace=connection.pace_seconds,
                 wait_limit=self.wait_seconds,
             )
         )
@@ -171,7 +170,6 @@ class SendService:
 
         prepared = await to_thread.run_sync(prepare_all)
         valid = [m for m in prepared if isinstance(m, ComposedMessage)]
-        pace = connection.rate_limit.interval_seconds if connection.rate_limit else None
 
         def results(ids: Sequence[str]) -> list[Accepted | ConnectorError]:
             id_iter = iter(ids)
@@ -190,7 +188,7 @@ class SendService:
                     valid,
                     idempotency=idempotency,
                     answer=(lambda ids: answer(results(ids))) if answer else None,
-                    pace=pace,
+                    pace=connection.pace_seconds,
                 )
             )
         self._submitted(connection.name, ids, valid)
