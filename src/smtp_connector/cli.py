@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,7 +104,6 @@ def worker(
     ] = None,
 ) -> None:
     """Deliver queued messages without serving the API; SIGTERM drains and exits."""
-    import asyncio
     import signal
 
     from smtp_connector.logs import configure
@@ -135,7 +136,18 @@ def worker(
         finally:
             await runtime.close()
 
-    asyncio.run(main())
+    _run(main())
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop where it is installed (as uvicorn does for ``serve``)."""
+    try:
+        import uvloop
+    except ImportError:  # not on this platform
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def _banner(settings: Settings, new_key: str | None, inbox: Any) -> None:

@@ -19,6 +19,7 @@ from smtp_connector.outbox.worker import Worker, default_worker_name
 from smtp_connector.smtp.pool import SmtpPool
 from smtp_connector.smtp.types import Security
 from smtp_connector.store.db import Database, upgrade_schema
+from smtp_connector.store.group_commit import GroupCommit
 from smtp_connector.store.secrets import SecretBox, load_or_create_key_file
 
 
@@ -34,6 +35,8 @@ class Runtime:
     sender: SendService
     name: str
     """This process's name in leases and attempts (the API's first attempts add ``:api``)."""
+    writes: GroupCommit
+    """Commits the outbox's hot writes (enqueue, outcomes) of this process in groups."""
 
     def worker(self) -> Worker:
         """A delivery worker for this process (``serve`` runs one unless ``--no-worker``)."""
@@ -50,6 +53,7 @@ class Runtime:
     async def close(self) -> None:
         await self.sender.drain()
         await self.pool.close()
+        self.writes.close()
         self.db.dispose()
 
 
@@ -63,7 +67,8 @@ def open_runtime(settings: Settings) -> Runtime:
         key = load_or_create_key_file(settings.secret_key_file)
     hosts = HostAllowList.parse(settings.allowed_smtp_hosts)
     connections = ConnectionStore(db, SecretBox(key), hosts)
-    outbox = OutboxStore(db)
+    writes = GroupCommit(db)
+    outbox = OutboxStore(db, writes)
     pool = SmtpPool(
         max_sessions=settings.pool_max_sessions, idle_seconds=settings.pool_idle_seconds
     )
@@ -80,7 +85,7 @@ def open_runtime(settings: Settings) -> Runtime:
     )
     METRICS.watch_queue(outbox.counts)
     return Runtime(
-        settings, db, connections, ApiKeyStore(db), outbox, pool, deliverer, sender, name
+        settings, db, connections, ApiKeyStore(db), outbox, pool, deliverer, sender, name, writes
     )
 
 

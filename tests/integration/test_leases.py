@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -54,6 +54,22 @@ def fails_once(call: Callable[..., T]) -> Callable[..., T]:
             state["failed"] = True
             raise OperationalError("injected", {}, Exception("the database went away"))
         return call(*args, **kwargs)
+
+    return flaky
+
+
+def fails_once_async(
+    call: Callable[..., Awaitable[T]], state: dict[str, bool]
+) -> Callable[..., Awaitable[T]]:
+    """The coroutine function ``call``, except that its first use raises a database error
+    (and sets ``state["failed"]``)."""
+    state["failed"] = False
+
+    async def flaky(*args: Any, **kwargs: Any) -> T:
+        if not state["failed"]:
+            state["failed"] = True
+            raise OperationalError("injected", {}, Exception("the database went away"))
+        return await call(*args, **kwargs)
 
     return flaky
 
@@ -242,9 +258,11 @@ async def test_an_outcome_is_recorded_once_the_database_is_back(
     runtime = open_runtime(short)
     connect(runtime, server)
     [outbox_id] = runtime.outbox.enqueue("slow", [compose(email(0))])
-    runtime.outbox.record_sent = fails_once(runtime.outbox.record_sent)  # type: ignore[method-assign]
+    outbox, fault = runtime.outbox, {"failed": False}
+    outbox.record_sent_async = fails_once_async(outbox.record_sent_async, fault)  # type: ignore[method-assign]
     await deliver_until_sent(runtime, outbox_id)
 
+    assert fault["failed"]
     assert len(server.messages) == 1
     assert runtime.outbox.get(outbox_id).outcome_unknown is False
     await runtime.close()
@@ -262,10 +280,10 @@ async def test_a_stopping_worker_never_requeues_a_message_it_may_have_delivered(
     connect(first, server)
     [outbox_id] = first.outbox.enqueue("slow", [compose(email(0))])
 
-    def unreachable(*args: Any, **kwargs: Any) -> bool:
+    async def unreachable(*args: Any, **kwargs: Any) -> bool:
         raise OperationalError("injected", {}, Exception("the database went away"))
 
-    first.outbox.record_sent = unreachable  # type: ignore[method-assign]
+    first.outbox.record_sent_async = unreachable  # type: ignore[method-assign]
     stop = asyncio.Event()
     run = asyncio.create_task(first.worker().run(stop))
     await asyncio.to_thread(server.wait_for_messages, 1)

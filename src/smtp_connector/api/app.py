@@ -63,6 +63,7 @@ def create_app(
                     await asyncio.gather(task, return_exceptions=True)
                 await runtime.sender.drain()
                 await runtime.pool.close()
+                await asyncio.to_thread(runtime.writes.close)
 
     app = FastAPI(
         title="smtp-connector",

@@ -30,6 +30,13 @@ _STRUCTURE = re.compile(rb'["\[{,:]')
 async def read_json(request: Request, max_bytes: int) -> object:
     """The parsed JSON body; InvalidInput when it is not JSON, PayloadTooLarge once more than
     ``max_bytes`` are announced or read, or when a large body holds too many values."""
+    payload, _size = await read_json_sized(request, max_bytes)
+    return payload
+
+
+async def read_json_sized(request: Request, max_bytes: int) -> tuple[object, int]:
+    """``read_json`` and the body's size in bytes. A body of at most ``THREAD_PARSE_BYTES``
+    is parsed on the event loop (bounded, linear work), a larger one on a worker thread."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
@@ -42,8 +49,8 @@ async def read_json(request: Request, max_bytes: int) -> object:
         chunks.append(chunk)
     raw = b"".join(chunks)
     if len(raw) > THREAD_PARSE_BYTES:
-        return await to_thread.run_sync(_parse, raw, True)
-    return _parse(raw, False)
+        return await to_thread.run_sync(_parse, raw, True), len(raw)
+    return _parse(raw, False), len(raw)
 
 
 def _parse(raw: bytes, count: bool) -> object:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -174,7 +174,7 @@ class Deliverer:
         try:
             owned = await self._write(
                 claimed.lease,
-                lambda: self.store.record_sent(
+                lambda: self.store.record_sent_async(
                     claimed.lease,
                     accepted=delivered.accepted,
                     rejected=delivered.rejected,
@@ -230,7 +230,7 @@ class Deliverer:
         try:
             status = await self._write(
                 claimed.lease,
-                lambda: self.store.record_failure(claimed.lease, error=error, policy=policy),
+                lambda: self.store.record_failure_async(claimed.lease, error=error, policy=policy),
             )
         except WriteAbandoned:
             recorded = False
@@ -249,7 +249,7 @@ class Deliverer:
         )
         return AttemptReport(status, error=error, started=started, recorded=recorded)
 
-    async def _write(self, lease: Lease, write: Callable[[], T]) -> T:
+    async def _write(self, lease: Lease, write: Callable[[], Awaitable[T]]) -> T:
         """A fenced outbox write, written again through database errors while the lease may
         still be held. Raises WriteAbandoned."""
         return await persist(

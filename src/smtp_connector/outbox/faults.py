@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from anyio import to_thread
 from sqlalchemy.exc import DBAPIError
 
 from smtp_connector.logs import log_event
@@ -37,13 +36,13 @@ def describe(exc: BaseException) -> str:
 
 
 async def persist(
-    write: Callable[[], T],
+    write: Callable[[], Awaitable[T]],
     *,
     for_seconds: float,
     pointless: Callable[[], bool],
     **fields: Any,
 ) -> T:
-    """Run ``write`` on a worker thread, again after each error (the database restarts),
+    """Await ``write()``, again after each error (the database restarts),
     pausing longer each time, for up to ``for_seconds`` or until ``pointless()``; each failure
     is logged as ``delivery.record_failed`` with ``fields``. Raises WriteAbandoned."""
     loop = asyncio.get_running_loop()
@@ -51,7 +50,7 @@ async def persist(
     failures = 0
     while True:
         try:
-            return await to_thread.run_sync(write)
+            return await write()
         except Exception as exc:
             failures += 1
             late = loop.time() >= give_up or pointless()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,19 +112,46 @@ class OutboxLeases(OutboxBase):
         False when the lease was taken over: the message may then have been delivered twice,
         so it is marked ``outcome_unknown`` and this attempt's record says it delivered.
         """
+        return self._write(self._sent(lease, accepted, rejected, response, follow_up, now))
+
+    async def record_sent_async(
+        self,
+        lease: Lease,
+        *,
+        accepted: Iterable[str],
+        rejected: Mapping[str, SmtpReply],
+        response: SmtpReply,
+        follow_up: FollowUp | None = None,
+    ) -> bool:
+        """``record_sent`` from a coroutine (through the group commit)."""
+        return await self._write_async(
+            self._sent(lease, accepted, rejected, response, follow_up, None)
+        )
+
+    def _sent(
+        self,
+        lease: Lease,
+        accepted: Iterable[str],
+        rejected: Mapping[str, SmtpReply],
+        response: SmtpReply,
+        follow_up: FollowUp | None,
+        now: datetime | None,
+    ) -> Callable[[Session], bool]:
         rejected_json = records.rejected_json(rejected)
         if follow_up is not None:
             for address in follow_up.message.envelope.rcpt_to:
                 rejected_json[address] = {**rejected_json[address], "retriedAs": follow_up.id}
-        with self._db.session() as session:
-            now = self._now(session, now)
+        accepted = list(accepted)
+
+        def unit(session: Session) -> bool:
+            stamp = self._now(session, now)
             number = session.execute(
                 q.RECORD_SENT,
                 {
                     "b_id": lease.id,
                     "b_token": lease.token,
-                    "b_now": now,
-                    "b_accepted": list(accepted),
+                    "b_now": stamp,
+                    "b_accepted": accepted,
                     "b_rejected": rejected_json,
                     "b_response": str(response),
                 },
@@ -137,11 +164,13 @@ class OutboxLeases(OutboxBase):
                 session.execute(q.LATE_SENT, late)
                 return False
             session.execute(
-                q.CLOSE_ATTEMPT, {"b_id": lease.id, "b_number": number, "b_now": now} | closing
+                q.CLOSE_ATTEMPT, {"b_id": lease.id, "b_number": number, "b_now": stamp} | closing
             )
             if follow_up is not None:
-                self._insert_follow_up(session, follow_up, now)
+                self._insert_follow_up(session, follow_up, stamp)
             return True
+
+        return unit
 
     @staticmethod
     def _insert_follow_up(session: Session, follow_up: FollowUp, now: datetime) -> None:
@@ -166,8 +195,24 @@ class OutboxLeases(OutboxBase):
         ``error.outcome_unknown`` (the server may have the message) marks the message, for
         good, as possibly delivered more than once: also when the lease was lost.
         """
-        with self._db.session() as session:
-            now = self._now(session, now)
+        return self._write(self._failure(lease, error, policy, now, rng))
+
+    async def record_failure_async(
+        self, lease: Lease, *, error: DeliveryError, policy: RetryPolicy
+    ) -> MessageStatus | None:
+        """``record_failure`` from a coroutine (through the group commit)."""
+        return await self._write_async(self._failure(lease, error, policy, None, None))
+
+    def _failure(
+        self,
+        lease: Lease,
+        error: DeliveryError,
+        policy: RetryPolicy,
+        now: datetime | None,
+        rng: random.Random | None,
+    ) -> Callable[[Session], MessageStatus | None]:
+        def unit(session: Session) -> MessageStatus | None:
+            stamp = self._now(session, now)
             row = session.execute(q.LOCK_HELD, {"b_id": lease.id, "b_token": lease.token}).first()
             if row is None:
                 if error.outcome_unknown:
@@ -177,26 +222,28 @@ class OutboxLeases(OutboxBase):
                 attempt=row.attempt_count,
                 retryable=error.retryable,
                 queued_at=row.created_at,
-                now=now,
+                now=stamp,
                 rng=rng,
             )
             status = MessageStatus.RETRYING if decision.retry else MessageStatus.FAILED
-            retry_at = now + timedelta(seconds=decision.delay_seconds) if decision.retry else None
+            retry_at = stamp + timedelta(seconds=decision.delay_seconds) if decision.retry else None
             session.execute(
                 q.RECORD_FAILURE,
                 {
                     "b_id": lease.id,
                     "b_status": status.value,
                     "b_next": retry_at,
-                    "b_now": now,
+                    "b_now": stamp,
                     "b_error": records.error_json(error, decision.reason),
                     "b_unknown": bool(row.outcome_unknown) or error.outcome_unknown,
                 },
             )
             closing = records.failed_attempt(error)
-            params = {"b_id": lease.id, "b_number": row.attempt_count, "b_now": now} | closing
+            params = {"b_id": lease.id, "b_number": row.attempt_count, "b_now": stamp} | closing
             session.execute(q.CLOSE_ATTEMPT, params)
             return status
+
+        return unit
 
     def release(self, leases: Collection[Lease], now: datetime | None = None) -> int:
         """Give back claims whose attempt never began (a stopping worker's): each message is

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
+from anyio import to_thread
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -53,6 +54,8 @@ def new_message_id() -> str:
     return "msg_" + secrets.token_hex(12)
 
 
+Insert = Callable[[Session, list[str], datetime], T]
+"""Writes a submission's rows in a session, under its new ids, at the database's time."""
 Answer = Callable[[Sequence[str]], tuple[int, dict[str, Any]]]
 """Builds the answer to save with an idempotency key, from the new messages' ids."""
 
@@ -92,16 +95,21 @@ class OutboxStore(OutboxLeases, OutboxReads):
         with it); a live key raises IdempotentReplay (same request) or IdempotencyMismatch
         (different request).
         """
-
-        def insert(session: Session, ids: list[str], now: datetime) -> list[str]:
-            if not messages:
-                return ids
-            due = _slots(session, connection, pace, len(messages), now)
-            rows = records.message_rows(connection, messages, ids, now, due=due)
-            session.execute(q.INSERT_MESSAGES, rows)
-            return ids
-
+        insert = _queued(connection, messages, pace)
         return self._commit(len(messages), insert, idempotency, answer, now)
+
+    async def enqueue_async(
+        self,
+        connection: str,
+        messages: Sequence[ComposedMessage],
+        *,
+        idempotency: IdempotencyRequest | None = None,
+        answer: Answer | None = None,
+        pace: float | None = None,
+    ) -> list[str]:
+        """``enqueue`` from a coroutine (through the group commit without a thread hop)."""
+        insert = _queued(connection, messages, pace)
+        return await self._commit_async(len(messages), insert, idempotency, answer)
 
     def enqueue_leased(
         self,
@@ -120,29 +128,28 @@ class OutboxStore(OutboxLeases, OutboxReads):
         that is more than ``wait_limit`` seconds away it is left queued for the workers instead.
         Idempotency as in ``enqueue``.
         """
-
-        def insert(session: Session, ids: list[str], now: datetime) -> Enqueued:
-            [due] = _slots(session, connection, pace, 1, now)
-            wait = max(0.0, (due - now).total_seconds())
-            [row] = records.message_rows(connection, [message], ids, now, due=[due])
-            lease = None
-            if wait <= wait_limit:
-                token = new_token()
-                expires = now + timedelta(seconds=lease_seconds)
-                row = records.leased(row, worker, token, expires)
-                lease = Lease(ids[0], token, 1)
-            session.execute(q.INSERT_MESSAGES, [row])
-            if lease is not None:
-                opened = {"message": ids[0], "number": 1, "worker": worker, "started_at": now}
-                session.execute(q.OPEN_ATTEMPTS, [opened])
-            return Enqueued(ids[0], lease, wait)
-
+        insert = _leased(message, connection, worker, lease_seconds, pace, wait_limit)
         return self._commit(1, insert, idempotency, None, now)
+
+    async def enqueue_leased_async(
+        self,
+        message: ComposedMessage,
+        connection: str,
+        *,
+        worker: str,
+        lease_seconds: float,
+        idempotency: IdempotencyRequest | None = None,
+        pace: float | None = None,
+        wait_limit: float = 0.0,
+    ) -> Enqueued:
+        """``enqueue_leased`` from a coroutine (through the group commit)."""
+        insert = _leased(message, connection, worker, lease_seconds, pace, wait_limit)
+        return await self._commit_async(1, insert, idempotency, None)
 
     def _commit(
         self,
         count: int,
-        insert: Callable[[Session, list[str], datetime], T],
+        insert: Insert[T],
         idempotency: IdempotencyRequest | None,
         answer: Answer | None,
         now: datetime | None,
@@ -150,22 +157,59 @@ class OutboxStore(OutboxLeases, OutboxReads):
         """One transaction: the idempotency key (if any) and ``insert``'s rows, under ``count``
         new message ids; a concurrent commit of the same key turns into its refusal."""
         for _ in range(_ENQUEUE_TRIES):
-            ids = [new_message_id() for _ in range(count)]
+            unit = self._unit(count, insert, idempotency, answer, now)
             try:
-                with self._db.session() as session:
-                    stamp = self._now(session, now)
-                    if idempotency is not None:
-                        saved = answer(ids) if answer is not None else None
-                        keys.reserve(session, idempotency, ids, stamp, saved)
-                    return insert(session, ids, stamp)
+                return self._write(unit)
             except IntegrityError:
                 if idempotency is None:
                     raise
-            # Another request with the same key committed first: answer as a repeat of it.
-            winner = self.find_idempotent(idempotency)
-            if winner is not None:
-                raise keys.refusal(winner, idempotency)
+            self._refuse_repeat(idempotency)
         raise Conflict("The Idempotency-Key could not be stored; try again.")
+
+    async def _commit_async(
+        self,
+        count: int,
+        insert: Insert[T],
+        idempotency: IdempotencyRequest | None,
+        answer: Answer | None,
+    ) -> T:
+        """``_commit`` from a coroutine."""
+        for _ in range(_ENQUEUE_TRIES):
+            unit = self._unit(count, insert, idempotency, answer, None)
+            try:
+                return await self._write_async(unit)
+            except IntegrityError:
+                if idempotency is None:
+                    raise
+            await to_thread.run_sync(self._refuse_repeat, idempotency)
+        raise Conflict("The Idempotency-Key could not be stored; try again.")
+
+    def _unit(
+        self,
+        count: int,
+        insert: Insert[T],
+        idempotency: IdempotencyRequest | None,
+        answer: Answer | None,
+        now: datetime | None,
+    ) -> Callable[[Session], T]:
+        """The unit of work of one submission, under ``count`` new message ids (drawn once:
+        the unit may be run again after a rollback)."""
+        ids = [new_message_id() for _ in range(count)]
+
+        def unit(session: Session) -> T:
+            stamp = self._now(session, now)
+            if idempotency is not None:
+                saved = answer(ids) if answer is not None else None
+                keys.reserve(session, idempotency, ids, stamp, saved)
+            return insert(session, ids, stamp)
+
+        return unit
+
+    def _refuse_repeat(self, idempotency: IdempotencyRequest) -> None:
+        """Another request with the same key committed first: answer as a repeat of it."""
+        winner = self.find_idempotent(idempotency)
+        if winner is not None:
+            raise keys.refusal(winner, idempotency)
 
     def find_idempotent(
         self, request: IdempotencyRequest, now: datetime | None = None
@@ -178,8 +222,15 @@ class OutboxStore(OutboxLeases, OutboxReads):
         self, scope: str, key: str, status_code: int, response: dict[str, Any]
     ) -> None:
         """Store the first answer given for a key, to be replayed to repeats."""
-        with self._db.session() as session:
-            keys.save_response(session, scope, key, status_code, response)
+        self._write(lambda session: keys.save_response(session, scope, key, status_code, response))
+
+    async def save_idempotent_response_async(
+        self, scope: str, key: str, status_code: int, response: dict[str, Any]
+    ) -> None:
+        """``save_idempotent_response`` from a coroutine (through the group commit)."""
+        await self._write_async(
+            lambda session: keys.save_response(session, scope, key, status_code, response)
+        )
 
     def purge_finished(self, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete sent, failed and cancelled messages (and their attempts) last changed more
@@ -235,6 +286,52 @@ class OutboxStore(OutboxLeases, OutboxReads):
             row.updated_at = now
             session.flush()
             return records.message_from(row, attempts_of(session, id))
+
+
+def _queued(
+    connection: str, messages: Sequence[ComposedMessage], pace: float | None
+) -> Insert[list[str]]:
+    """Inserts ``messages`` queued, each due at its rate slot (now without a rate limit)."""
+
+    def insert(session: Session, ids: list[str], now: datetime) -> list[str]:
+        if not messages:
+            return ids
+        due = _slots(session, connection, pace, len(messages), now)
+        rows = records.message_rows(connection, messages, ids, now, due=due)
+        session.execute(q.INSERT_MESSAGES, rows)
+        return ids
+
+    return insert
+
+
+def _leased(
+    message: ComposedMessage,
+    connection: str,
+    worker: str,
+    lease_seconds: float,
+    pace: float | None,
+    wait_limit: float,
+) -> Insert[Enqueued]:
+    """Inserts ``message`` leased to ``worker`` with attempt #1 open, unless its rate slot is
+    more than ``wait_limit`` seconds away (then queued)."""
+
+    def insert(session: Session, ids: list[str], now: datetime) -> Enqueued:
+        [due] = _slots(session, connection, pace, 1, now)
+        wait = max(0.0, (due - now).total_seconds())
+        [row] = records.message_rows(connection, [message], ids, now, due=[due])
+        lease = None
+        if wait <= wait_limit:
+            token = new_token()
+            expires = now + timedelta(seconds=lease_seconds)
+            row = records.leased(row, worker, token, expires)
+            lease = Lease(ids[0], token, 1)
+        session.execute(q.INSERT_MESSAGES, [row])
+        if lease is not None:
+            opened = {"message": ids[0], "number": 1, "worker": worker, "started_at": now}
+            session.execute(q.OPEN_ATTEMPTS, [opened])
+        return Enqueued(ids[0], lease, wait)
+
+    return insert
 
 
 def _slots(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -93,6 +94,7 @@ class SendService:
         wait: bool,
         idempotency: IdempotencyRequest | None = None,
         answer: AcceptedAnswer | None = None,
+        inline: bool = False,
     ) -> Submission:
         """Commit one message. Raises ConnectionNotFound, RateLimited, InvalidInput,
         PayloadTooLarge, SenderNotAllowed, IdempotentReplay or IdempotencyMismatch.
@@ -100,39 +102,41 @@ class SendService:
         A repeated ``idempotency`` key is answered before anything else is looked at (a
         repeat is never refused by the call limit, nor by a connection edited since). Without
         ``wait`` the message is queued and ``answer`` (its 202) saved with the key at once.
+        ``inline``: the payload is small (its JSON under ``api.body.THREAD_PARSE_BYTES``), so
+        it is validated and composed on the event loop, which costs less than a thread hop;
+        composing is linear in the payload, so that work is bounded.
         """
         await self._check_repeat(idempotency)
         connection = await to_thread.run_sync(self.connections.get, connection_name)
         self.call_limiter.admit(connection)
         self.connections.smtp_settings(connection)  # a key that cannot decrypt fails now, not later
-        message = await to_thread.run_sync(prepare, connection, payload, self.limits)
+        if inline:
+            message = prepare(connection, payload, self.limits)
+        else:
+            message = await to_thread.run_sync(prepare, connection, payload, self.limits)
         queued_at = datetime.now(UTC)
         if not wait:
 
             def accepted(ids: Sequence[str]) -> Accepted:
                 return Accepted(ids[0], message.message_id, MessageStatus.QUEUED)
 
-            [outbox_id] = await to_thread.run_sync(
-                lambda: self.store.enqueue(
-                    connection.name,
-                    [message],
-                    idempotency=idempotency,
-                    answer=(lambda ids: answer(accepted(ids))) if answer else None,
-                    pace=connection.pace_seconds,
-                )
+            [outbox_id] = await self.store.enqueue_async(
+                connection.name,
+                [message],
+                idempotency=idempotency,
+                answer=(lambda ids: answer(accepted(ids))) if answer else None,
+                pace=connection.pace_seconds,
             )
             self._submitted(connection.name, [outbox_id], [message])
             return accepted([outbox_id])
-        enqueued = await to_thread.run_sync(
-            lambda: self.store.enqueue_leased(
-                message,
-                connection.name,
-                worker=self.name,
-                lease_seconds=self.deliverer.keeper.lease_seconds,
-                idempotency=idempotency,
-                pace=connection.pace_seconds,
-                wait_limit=self.wait_seconds,
-            )
+        enqueued = await self.store.enqueue_leased_async(
+            message,
+            connection.name,
+            worker=self.name,
+            lease_seconds=self.deliverer.keeper.lease_seconds,
+            idempotency=idempotency,
+            pace=connection.pace_seconds,
+            wait_limit=self.wait_seconds,
         )
         self._submitted(connection.name, [enqueued.id], [message])
         if enqueued.lease is None:  # its rate slot is further away than we would wait
@@ -182,14 +186,12 @@ class SendService:
 
         ids: list[str] = []
         if valid:
-            ids = await to_thread.run_sync(
-                lambda: self.store.enqueue(
-                    connection.name,
-                    valid,
-                    idempotency=idempotency,
-                    answer=(lambda ids: answer(results(ids))) if answer else None,
-                    pace=connection.pace_seconds,
-                )
+            ids = await self.store.enqueue_async(
+                connection.name,
+                valid,
+                idempotency=idempotency,
+                answer=(lambda ids: answer(results(ids))) if answer else None,
+                pace=connection.pace_seconds,
             )
         self._submitted(connection.name, ids, valid)
         return results(ids)
@@ -257,6 +259,7 @@ def log_submitted(connection: str, ids: list[str], messages: list[ComposedMessag
     for outbox_id, message in zip(ids, messages, strict=True):
         log_event(
             "send.accepted",
+            logging.DEBUG,
             id=outbox_id,
             connection=connection,
             message_id=message.message_id,

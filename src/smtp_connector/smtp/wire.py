@@ -12,7 +12,7 @@ It differs from aiosmtplib's :class:`~aiosmtplib.SMTP` in two ways:
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Literal, cast
 
 from aiosmtplib import (
     SMTP,
@@ -42,8 +42,9 @@ class WireClient(SMTP):
     <smtp_connector.smtp.session.Session.message_sent>`."""
 
     def close(self) -> None:
-        if isinstance(self.transport, asyncio.Transport):
-            self.transport.abort()
+        transport = cast(asyncio.Transport | None, self.transport)  # uvloop's: duck-typed
+        if transport is not None and hasattr(transport, "abort"):
+            transport.abort()
         super().close()
 
     async def data(
@@ -76,8 +77,9 @@ class WireClient(SMTP):
         if start.code != SMTPStatus.start_input:
             raise SMTPDataError(start.code, start.message)
 
-        transport = protocol.transport
-        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+        # Duck-typed: uvloop's transports do not derive from asyncio.WriteTransport.
+        transport = cast(asyncio.WriteTransport | None, protocol.transport)
+        if transport is None or transport.is_closing():
             self.close()
             raise SMTPServerDisconnected("Connection lost")
         watch = _WriteWatch(protocol)

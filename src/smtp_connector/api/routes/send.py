@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from smtp_connector.api.body import read_json
+from smtp_connector.api.body import THREAD_PARSE_BYTES, read_json, read_json_sized
 from smtp_connector.api.deps import SendKey, Services, ServicesDep
 from smtp_connector.api.problems import reply_json, to_problem
 from smtp_connector.api.schemas.send import (
@@ -151,20 +151,24 @@ async def send_email(
     idempotency_key: Annotated[str | None, Header(description=IDEMPOTENCY_KEY)] = None,
 ) -> Response:
     """Send one email; takes the managed V3 (PascalCase) or built-in (camelCase) body."""
-    payload = await read_json(request, services.limits.max_request_bytes)
+    payload, size = await read_json_sized(request, services.limits.max_request_bytes)
     idem = await _idempotency(key, idempotency_key, name, payload, services.idempotency_ttl_seconds)
     wait = not _wants_async(prefer)
     try:
         submission = await services.sender.submit(
-            name, payload, wait=wait, idempotency=idem, answer=_saved_accepted
+            name,
+            payload,
+            wait=wait,
+            idempotency=idem,
+            answer=_saved_accepted,
+            inline=size <= THREAD_PARSE_BYTES,
         )
     except IdempotentReplay as replay:
         return await _replay(replay, services)
     response = _answer(submission)
     if idem is not None and wait:  # an async answer was saved with the key at commit
         try:
-            await to_thread.run_sync(
-                services.outbox.save_idempotent_response,
+            await services.outbox.save_idempotent_response_async(
                 idem.scope,
                 idem.key,
                 response.status_code,
