@@ -62,7 +62,7 @@ def open_runtime(settings: Settings) -> Runtime:
     else:
         key = load_or_create_key_file(settings.secret_key_file)
     hosts = HostAllowList.parse(settings.allowed_smtp_hosts)
-    connections = ConnectionStore(db, SecretBox(key), hosts)
+    connections = ConnectionStore(db, SecretBox(key), hosts, cache_seconds=settings.cache_seconds)
     outbox = OutboxStore(db)
     pool = SmtpPool(
         max_sessions=settings.pool_max_sessions, idle_seconds=settings.pool_idle_seconds
@@ -79,9 +79,8 @@ def open_runtime(settings: Settings) -> Runtime:
         max_batch=settings.max_batch,
     )
     METRICS.watch_queue(outbox.counts)
-    return Runtime(
-        settings, db, connections, ApiKeyStore(db), outbox, pool, deliverer, sender, name
-    )
+    keys = ApiKeyStore(db, cache_seconds=settings.cache_seconds)
+    return Runtime(settings, db, connections, keys, outbox, pool, deliverer, sender, name)
 
 
 def ensure_admin_key(runtime: Runtime, settings: Settings) -> NewApiKey | None:
