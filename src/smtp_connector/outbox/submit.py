@@ -102,7 +102,9 @@ class SendService:
         ``wait`` the message is queued and ``answer`` (its 202) saved with the key at once.
         """
         await self._check_repeat(idempotency)
-        connection = await to_thread.run_sync(self.connections.get, connection_name)
+        connection = self.connections.cached(connection_name)
+        if connection is None:  # not cached here: read it off the event loop
+            connection = await to_thread.run_sync(self.connections.get, connection_name)
         self.call_limiter.admit(connection)
         self.connections.smtp_settings(connection)  # a key that cannot decrypt fails now, not later
         message = await to_thread.run_sync(prepare, connection, payload, self.limits)
@@ -152,7 +154,9 @@ class SendService:
         With ``idempotency`` the key and ``answer``'s answer are committed with the messages.
         """
         await self._check_repeat(idempotency)
-        connection = await to_thread.run_sync(self.connections.get, connection_name)
+        connection = self.connections.cached(connection_name)
+        if connection is None:  # not cached here: read it off the event loop
+            connection = await to_thread.run_sync(self.connections.get, connection_name)
         if len(payloads) > self.max_batch:
             raise InvalidInput.field(
                 "messages", f"A batch holds at most {self.max_batch} messages, not {len(payloads)}."
