@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="Keep sent, failed and cancelled messages this long; 0 keeps them forever.",
     )
     worker_name: str | None = Field(default=None, description="Default: host name and process id.")
+    cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a process reuses an API key or connection it read; another "
+        "process's revocation or edit takes effect within it. 0: read every time.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,4 +1,9 @@
-"""Named SMTP connections: stored with the password encrypted, turned into ``SmtpSettings``."""
+"""Named SMTP connections: stored with the password encrypted, turned into ``SmtpSettings``.
+
+Connections read by name are cached with their decrypted settings (see
+:mod:`smtp_connector.cache`): this process's own edits take effect at once, another process's
+within ``cache_seconds``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from smtp_connector.cache import ReadCache
 from smtp_connector.errors import AlreadyExists, ConnectionNotFound
 from smtp_connector.hosts import HostAllowList
 from smtp_connector.mail.message import Address
@@ -131,13 +137,32 @@ def _named(session: Session, name: str) -> ConnectionRow:
     return row
 
 
-class ConnectionStore:
-    """Domain verbs over the ``connections`` table; every write is one transaction."""
+@dataclass(slots=True)
+class _Entry:
+    """A cached connection and, once asked for, its transport settings (password decrypted)."""
 
-    def __init__(self, db: Database, box: SecretBox, hosts: HostAllowList | None = None) -> None:
+    connection: Connection
+    settings: SmtpSettings | None = field(default=None, repr=False)
+
+
+class ConnectionStore:
+    """Domain verbs over the ``connections`` table; every write is one transaction.
+
+    A write forgets the connection's cached value once its transaction ends, committed or not
+    (a commit that failed may still have been applied)."""
+
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        hosts: HostAllowList | None = None,
+        *,
+        cache_seconds: float = 0.0,
+    ) -> None:
         self._db = db
         self._box = box
         self._hosts = hosts or HostAllowList()
+        self._cache: ReadCache[str, _Entry] = ReadCache(cache_seconds)
 
     def create(self, connection: Connection, password: str | None) -> Connection:
         """Raises AlreadyExists when the name is taken, HostNotAllowed for a server outside
@@ -157,12 +182,26 @@ class ConnectionStore:
                 session.add(row)
         except IntegrityError as exc:
             raise AlreadyExists(f"A connection named {connection.name!r} already exists.") from exc
+        finally:
+            self._cache.invalidate(connection.name)
         return _from_row(row)
+
+    def cached(self, name: str) -> Connection | None:
+        """Connection ``name`` when this process has it cached, else None (not known here: ask
+        ``get``). A dictionary look-up, never the database."""
+        entry = self._cache.get(name)
+        return entry.connection if entry is not None else None
 
     def get(self, name: str) -> Connection:
         """Raises ConnectionNotFound."""
+        entry = self._cache.get(name)
+        if entry is not None:
+            return entry.connection
+        ticket = self._cache.ticket()
         with self._db.reading() as session:
-            return _from_row(_named(session, name))
+            connection = _from_row(_named(session, name))
+        self._cache.put(name, _Entry(connection), ticket)
+        return connection
 
     def find(self, name: str) -> Connection | None:
         try:
@@ -183,27 +222,42 @@ class ConnectionStore:
         unknown = set(changes) - _EDITABLE - {"password"}
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        with self._db.session() as session:
-            row = _named(session, name)
-            for key, value in changes.items():
-                if key == "password":
-                    row.password_encrypted = self._box.encrypt(value) if value else None
-                else:
-                    setattr(row, key, _column_value(value))
-            row.updated_at = datetime.now(UTC)
-            session.flush()
-            return _from_row(row)
+        try:
+            with self._db.session() as session:
+                row = _named(session, name)
+                for key, value in changes.items():
+                    if key == "password":
+                        row.password_encrypted = self._box.encrypt(value) if value else None
+                    else:
+                        setattr(row, key, _column_value(value))
+                row.updated_at = datetime.now(UTC)
+                session.flush()
+                return _from_row(row)
+        finally:
+            self._cache.invalidate(name)
 
     def delete(self, name: str) -> None:
         """Raises ConnectionNotFound."""
-        with self._db.session() as session:
-            session.delete(_named(session, name))
+        try:
+            with self._db.session() as session:
+                session.delete(_named(session, name))
+        finally:
+            self._cache.invalidate(name)
 
     def smtp_settings(self, connection: Connection) -> SmtpSettings:
         """The transport parameters with the password decrypted, for one conversation.
 
         Raises HostNotAllowed when the allow-list no longer admits the server, and
         ConfigurationError when the password cannot be decrypted."""
+        entry = self._cache.get(connection.name)
+        if entry is None or entry.connection is not connection:
+            return self._decrypted(connection)
+        if entry.settings is None:
+            # The allow-list and the key are fixed for this store's life: the answer holds.
+            entry.settings = self._decrypted(connection)
+        return entry.settings
+
+    def _decrypted(self, connection: Connection) -> SmtpSettings:
         self._hosts.check(connection.server)
         password = None
         if connection.password_encrypted:

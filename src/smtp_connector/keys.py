@@ -1,4 +1,8 @@
-"""API keys: created once and shown once, stored hashed, revocable, with a scope."""
+"""API keys: created once and shown once, stored hashed, revocable, with a scope.
+
+Active keys are cached by the hash of their secret (see :mod:`smtp_connector.cache`): this
+process's own writes take effect at once, another process's within ``cache_seconds``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, select
 
+from smtp_connector.cache import ReadCache
 from smtp_connector.errors import ApiKeyNotFound
 from smtp_connector.store.db import Database
 from smtp_connector.store.models import ApiKeyRow
@@ -59,10 +64,15 @@ def _public(row: ApiKeyRow) -> ApiKey:
 
 
 class ApiKeyStore:
-    """Domain verbs over the ``api_keys`` table."""
+    """Domain verbs over the ``api_keys`` table.
 
-    def __init__(self, db: Database) -> None:
+    A write forgets the key's cached value once its transaction ends, committed or not (a
+    commit that failed may still have been applied)."""
+
+    def __init__(self, db: Database, *, cache_seconds: float = 0.0) -> None:
         self._db = db
+        # Only active keys are kept, so unknown secrets (guesses) never take a place in it.
+        self._cache: ReadCache[str, ApiKey] = ReadCache(cache_seconds)
 
     def create(self, name: str, scope: Scope, *, secret: str | None = None) -> NewApiKey:
         secret = secret or KEY_PREFIX + secrets.token_urlsafe(32)
@@ -74,27 +84,46 @@ class ApiKeyStore:
             prefix=secret[:10],
             created_at=datetime.now(UTC),
         )
-        with self._db.session() as session:
-            session.add(row)
+        try:
+            with self._db.session() as session:
+                session.add(row)
+        finally:
+            self._cache.invalidate(row.key_hash)
         return NewApiKey(_public(row), secret)
 
     def ensure(self, name: str, scope: Scope, secret: str) -> ApiKey:
         """Make sure a key with exactly this secret exists and is active (bootstrap from env)."""
-        with self._db.session() as session:
-            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_secret(secret)))
-            if row is not None:
-                row.revoked_at = None
-                row.scope = scope.value
-                return _public(row)
+        key_hash = hash_secret(secret)
+        try:
+            with self._db.session() as session:
+                row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))
+                if row is not None:
+                    row.revoked_at = None
+                    row.scope = scope.value
+                    return _public(row)
+        finally:
+            self._cache.invalidate(key_hash)
         return self.create(name, scope, secret=secret).key
+
+    def cached(self, secret: str) -> ApiKey | None:
+        """The active key with this secret when this process has it cached, else None (not
+        known here: ask ``authenticate``). A dictionary look-up, never the database."""
+        return self._cache.get(hash_secret(secret))
 
     def authenticate(self, secret: str) -> ApiKey | None:
         """The active key with this secret, or None."""
+        key_hash = hash_secret(secret)
+        key = self._cache.get(key_hash)
+        if key is not None:
+            return key
+        ticket = self._cache.ticket()
         with self._db.reading() as session:
-            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_secret(secret)))
+            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))
             if row is None or row.revoked_at is not None:
                 return None
-            return _public(row)
+            key = _public(row)
+        self._cache.put(key_hash, key, ticket)
+        return key
 
     def list(self) -> list[ApiKey]:
         with self._db.reading() as session:
@@ -107,11 +136,17 @@ class ApiKeyStore:
 
     def revoke(self, key_id: str) -> ApiKey:
         """Raises ApiKeyNotFound."""
-        with self._db.session() as session:
-            # No key id holds a NUL, and PostgreSQL refuses one in a query.
-            row = None if "\x00" in key_id else session.get(ApiKeyRow, key_id)
-            if row is None:
-                raise ApiKeyNotFound(key_id)
-            if row.revoked_at is None:
-                row.revoked_at = datetime.now(UTC)
-            return _public(row)
+        key_hash = None
+        try:
+            with self._db.session() as session:
+                # No key id holds a NUL, and PostgreSQL refuses one in a query.
+                row = None if "\x00" in key_id else session.get(ApiKeyRow, key_id)
+                if row is None:
+                    raise ApiKeyNotFound(key_id)
+                key_hash = row.key_hash
+                if row.revoked_at is None:
+                    row.revoked_at = datetime.now(UTC)
+                return _public(row)
+        finally:
+            if key_hash is not None:
+                self._cache.invalidate(key_hash)

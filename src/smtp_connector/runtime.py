@@ -66,7 +66,7 @@ def open_runtime(settings: Settings) -> Runtime:
     else:
         key = load_or_create_key_file(settings.secret_key_file)
     hosts = HostAllowList.parse(settings.allowed_smtp_hosts)
-    connections = ConnectionStore(db, SecretBox(key), hosts)
+    connections = ConnectionStore(db, SecretBox(key), hosts, cache_seconds=settings.cache_seconds)
     writes = GroupCommit(db)
     outbox = OutboxStore(db, writes)
     pool = SmtpPool(
@@ -84,9 +84,8 @@ def open_runtime(settings: Settings) -> Runtime:
         max_batch=settings.max_batch,
     )
     METRICS.watch_queue(outbox.counts)
-    return Runtime(
-        settings, db, connections, ApiKeyStore(db), outbox, pool, deliverer, sender, name, writes
-    )
+    keys = ApiKeyStore(db, cache_seconds=settings.cache_seconds)
+    return Runtime(settings, db, connections, keys, outbox, pool, deliverer, sender, name, writes)
 
 
 def ensure_admin_key(runtime: Runtime, settings: Settings) -> NewApiKey | None:

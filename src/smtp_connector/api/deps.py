@@ -64,7 +64,9 @@ def require(scope: Scope) -> object:
     ) -> ApiKey:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise _unauthorized("An API key is required: Authorization: Bearer <key>.")
-        key = await to_thread.run_sync(services.keys.authenticate, credentials.credentials)
+        key = services.keys.cached(credentials.credentials)
+        if key is None:  # not cached here: ask the database off the event loop
+            key = await to_thread.run_sync(services.keys.authenticate, credentials.credentials)
         if key is None:
             raise _unauthorized("The API key is unknown or revoked.", "invalid_token")
         if not key.scope.allows(scope):

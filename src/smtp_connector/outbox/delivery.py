@@ -106,7 +106,9 @@ class Deliverer:
         policy = DEFAULT_POLICY
         started = False
         try:
-            connection = await to_thread.run_sync(self.connections.find, claimed.connection)
+            connection = self.connections.cached(claimed.connection)
+            if connection is None:  # not cached here: read it off the event loop
+                connection = await to_thread.run_sync(self.connections.find, claimed.connection)
             if connection is None:
                 gone = undeliverable(
                     f"The connection {claimed.connection!r} no longer exists.",

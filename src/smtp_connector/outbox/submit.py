@@ -107,7 +107,9 @@ class SendService:
         composing is linear in the payload, so that work is bounded.
         """
         await self._check_repeat(idempotency)
-        connection = await to_thread.run_sync(self.connections.get, connection_name)
+        connection = self.connections.cached(connection_name)
+        if connection is None:  # not cached here: read it off the event loop
+            connection = await to_thread.run_sync(self.connections.get, connection_name)
         self.call_limiter.admit(connection)
         self.connections.smtp_settings(connection)  # a key that cannot decrypt fails now, not later
         if inline:
@@ -156,7 +158,9 @@ class SendService:
         With ``idempotency`` the key and ``answer``'s answer are committed with the messages.
         """
         await self._check_repeat(idempotency)
-        connection = await to_thread.run_sync(self.connections.get, connection_name)
+        connection = self.connections.cached(connection_name)
+        if connection is None:  # not cached here: read it off the event loop
+            connection = await to_thread.run_sync(self.connections.get, connection_name)
         if len(payloads) > self.max_batch:
             raise InvalidInput.field(
                 "messages", f"A batch holds at most {self.max_batch} messages, not {len(payloads)}."
