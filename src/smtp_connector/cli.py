@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from smtp_connector.config import Settings
+from smtp_connector.config import SERVE_WORKER_ENV, Settings
 from smtp_connector.errors import ConnectorError
 from smtp_connector.examples import SEED_EXAMPLE
 from smtp_connector.keys import Scope
@@ -48,6 +48,14 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Run the API alone; workers deliver.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes serving the API on the one port, each with its own delivery worker "
+            "(the outbox is all they share). Above 1 needs --no-inbox.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API with a delivery worker (and the local inbox, with its connection)."""
     import uvicorn
@@ -66,11 +74,19 @@ def serve(
         inbox=False if no_inbox else None,
     )
     configure(settings.log_level)
+    if workers > 1 and settings.inbox:
+        typer.echo("error: --workers above 1 needs --no-inbox (the inbox lives in one process)")
+        raise typer.Exit(2)
     try:
         runtime = open_runtime(settings)
         new_key = ensure_admin_key(runtime, settings)
     except ConnectorError as exc:
         raise _fail(exc) from exc
+    if workers > 1:
+        _banner(settings, new_key.secret if new_key else None, None)
+        runtime.db.dispose()
+        _serve_processes(settings, workers, no_worker)
+        return
     inbox = None
     if settings.inbox:
         inbox = Inbox(settings.inbox_host, settings.inbox_port, settings.inbox_capacity)
@@ -137,6 +153,29 @@ def worker(
             await runtime.close()
 
     _run(main())
+
+
+def _serve_processes(settings: Settings, workers: int, no_worker: bool) -> None:
+    """uvicorn's process manager: ``workers`` processes accept on one socket; each builds its
+    own app from the environment (``api.app.app_from_environment``), set here to this
+    process's resolved settings, and restarts if it dies."""
+    import os
+
+    import uvicorn
+
+    os.environ["SMTP_CONNECTOR_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["SMTP_CONNECTOR_DATABASE_URL"] = settings.resolved_database_url
+    os.environ["SMTP_CONNECTOR_INBOX"] = "false"
+    os.environ[SERVE_WORKER_ENV] = "false" if no_worker else "true"
+    uvicorn.run(
+        "smtp_connector.api.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:

@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smtp_connector.mail.limits import MB, Limits
 
+SERVE_WORKER_ENV = "SMTP_CONNECTOR_SERVE_WORKER"
+"""Set by ``serve --workers N`` for its processes: whether each runs a delivery worker."""
+
 
 class Settings(BaseSettings):
     """Everything the server needs to start; see the README's configuration table."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,9 +16,9 @@ from smtp_connector.api import openapi, problems
 from smtp_connector.api.deps import Services
 from smtp_connector.api.routes import connections, health, keys, messages, metrics, send
 from smtp_connector.api.routes import inbox as inbox_api
-from smtp_connector.config import Settings
+from smtp_connector.config import SERVE_WORKER_ENV, Settings
 from smtp_connector.inbox import Inbox
-from smtp_connector.logs import log_event
+from smtp_connector.logs import configure, log_event
 from smtp_connector.outbox.faults import describe
 from smtp_connector.runtime import Runtime, open_runtime
 
@@ -77,6 +78,15 @@ def create_app(
     for module in (health, metrics, connections, send, messages, keys, inbox_api):
         app.include_router(module.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one process of ``serve --workers N`` (uvicorn calls it in each process),
+    from the settings its parent put in the environment."""
+    settings = Settings()
+    configure(settings.log_level)
+    worker = os.environ.get(SERVE_WORKER_ENV, "true") == "true"
+    return create_app(settings, worker=worker)
 
 
 def _report_worker_end(task: asyncio.Task[None]) -> None:

@@ -39,7 +39,8 @@ class Services:
             self.worker.wake()
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency on a worker thread."""
     services: Services = request.app.state.services
     return services
 
