@@ -54,33 +54,36 @@ class OutboxLeases(OutboxBase):
         """
         if limit <= 0:
             return []
-        with self._db.session() as session:
-            now = self._now(session, now)
+        token = new_token()
+
+        def unit(session: Session) -> list[Claimed]:
+            stamp = self._now(session, now)
             params = {
                 "b_worker": worker,
-                "b_token": new_token(),
+                "b_token": token,
                 "b_limit": limit,
-                "b_now": now,
-                "b_expires": now + timedelta(seconds=lease_seconds),
+                "b_now": stamp,
+                "b_expires": stamp + timedelta(seconds=lease_seconds),
             }
             # Expired leases first: with a standing backlog they would otherwise wait forever.
             rows = list(session.execute(q.CLAIM_EXPIRED, params).all())
             stale = {r.id for r in rows}
             if stale:
-                session.execute(q.CLOSE_STALE_ATTEMPTS, {"b_ids": list(stale), "b_now": now})
+                session.execute(q.CLOSE_STALE_ATTEMPTS, {"b_ids": list(stale), "b_now": stamp})
             if len(rows) < limit:
                 params["b_limit"] = limit - len(rows)
                 rows.extend(session.execute(q.CLAIM_DUE, params).all())
             if not rows:
                 return []
             opened = [
-                {"message": r.id, "number": r.attempt_count, "worker": worker, "started_at": now}
+                {"message": r.id, "number": r.attempt_count, "worker": worker, "started_at": stamp}
                 for r in rows
             ]
             session.execute(q.OPEN_ATTEMPTS, opened)
-        ordered = sorted(rows, key=lambda r: (r.next_attempt_at or now, r.id))
-        token = str(params["b_token"])
-        return [records.claimed_from(r, token, reclaimed=r.id in stale) for r in ordered]
+            ordered = sorted(rows, key=lambda r: (r.next_attempt_at or stamp, r.id))
+            return [records.claimed_from(r, token, reclaimed=r.id in stale) for r in ordered]
+
+        return self._write(unit)
 
     def extend_leases(
         self, leases: Collection[Lease], lease_seconds: float, now: datetime | None = None
