@@ -40,22 +40,19 @@ async def read_json_sized(request: Request, max_bytes: int) -> tuple[object, int
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
-    chunks: list[bytes] = []
-    size = 0
+    raw = bytearray()  # grown in place: a list of chunks joined at the end needs twice the size
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
+        if len(raw) + len(chunk) > max_bytes:
             raise _too_large(max_bytes)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+        raw += chunk
     if len(raw) > THREAD_PARSE_BYTES:
         return await to_thread.run_sync(_parse, raw, True), len(raw)
     return _parse(raw, False), len(raw)
 
 
-def _parse(raw: bytes, count: bool) -> object:
+def _parse(raw: bytes | bytearray, count: bool) -> object:
     """``raw`` parsed; counting its values first when ``count``."""
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise InvalidInput.field("body", "The request body is empty; send a JSON object.")
     if count and count_json_values(raw, MAX_JSON_VALUES) > MAX_JSON_VALUES:
         message = f"The JSON body holds more than {MAX_JSON_VALUES:,} values."
@@ -68,7 +65,7 @@ def _parse(raw: bytes, count: bool) -> object:
         raise InvalidInput.field("body", f"The body is not valid JSON: {exc}") from exc
 
 
-def count_json_values(raw: bytes, most: int) -> int:
+def count_json_values(raw: bytes | bytearray, most: int) -> int:
     """About how many values the JSON text ``raw`` holds, counting at most to ``most + 1``.
 
     Strings, opening brackets and separators are counted, so a number or literal counts through
@@ -88,7 +85,7 @@ def count_json_values(raw: bytes, most: int) -> int:
     return values
 
 
-def _string_end(raw: bytes, pos: int) -> int:
+def _string_end(raw: bytes | bytearray, pos: int) -> int:
     """Just past the closing quote of the string whose text starts at ``pos`` (or the end)."""
     while (quote := raw.find(b'"', pos)) >= 0:
         if raw[quote - 1] != 0x5C:  # no backslash before it
