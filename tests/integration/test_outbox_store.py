@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import MetaData, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from smtp_connector.errors import (
@@ -34,6 +34,7 @@ from smtp_connector.errors import (
 from smtp_connector.mail.compose import compose
 from smtp_connector.mail.message import Address, ComposedMessage, Email
 from smtp_connector.mail.replies import SmtpReply
+from smtp_connector.outbox import records
 from smtp_connector.outbox import store as store_module
 from smtp_connector.outbox.store import (
     IdempotencyRequest,
@@ -52,7 +53,12 @@ from smtp_connector.outbox.types import (
     RetryPolicy,
 )
 from smtp_connector.store.db import MIGRATIONS, Database, upgrade_schema
-from smtp_connector.store.models import AttemptRow, IdempotencyKeyRow, MessageRow
+from smtp_connector.store.models import (
+    AttemptRow,
+    IdempotencyKeyRow,
+    MessageBodyRow,
+    MessageRow,
+)
 from support.db import ENGINES
 
 pytestmark = pytest.mark.parametrize("database_url", ENGINES, indirect=True)
@@ -884,6 +890,31 @@ def test_the_migration_downgrades_and_upgrades(db: Database) -> None:
     assert enqueue(store)
 
 
+def test_messages_queued_before_the_bodies_moved_keep_their_bytes(db: Database) -> None:
+    """0004 moves each message's bytes to ``message_bodies``: a message queued under 0003 is
+    claimed afterwards with exactly the bytes it was queued with."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    queued = message(7)
+    with db.engine.begin() as connection:
+        messages = Table("messages", MetaData(), autoload_with=connection)
+        row = records.message_rows("office", [queued], ["msg_before_0004"], at(0))[0]
+        connection.execute(insert(messages), [row])
+    upgrade_schema(db.engine)
+
+    [claimed] = OutboxStore(db).claim("w", 10, LEASE, now=at(1))
+    assert (claimed.id, claimed.data) == ("msg_before_0004", queued.data)
+    with db.engine.begin() as connection:  # and back: the bytes return to their row
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    with db.engine.connect() as connection:
+        data = connection.execute(text("SELECT data FROM messages")).scalar_one()
+    assert bytes(data) == queued.data
+
+
 def test_purge_finished_deletes_old_final_messages_and_their_attempts(
     store: OutboxStore, db: Database
 ) -> None:
@@ -912,6 +943,7 @@ def test_purge_finished_deletes_old_final_messages_and_their_attempts(
     assert count(db, AttemptRow) == count_attempts_of(db, old_queued) + count_attempts_of(
         db, recent
     )
+    assert count(db, MessageBodyRow) == 2  # the purged message's bytes went with it
 
 
 def count_attempts_of(db: Database, message_id: str) -> int:

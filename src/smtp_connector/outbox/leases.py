@@ -80,8 +80,11 @@ class OutboxLeases(OutboxBase):
                 for r in rows
             ]
             session.execute(q.OPEN_ATTEMPTS, opened)
+            data = q.bodies(session, [r.id for r in rows])
             ordered = sorted(rows, key=lambda r: (r.next_attempt_at or stamp, r.id))
-            return [records.claimed_from(r, token, reclaimed=r.id in stale) for r in ordered]
+            return [
+                records.claimed_from(r, data[r.id], token, reclaimed=r.id in stale) for r in ordered
+            ]
 
         return self._write(unit)
 
@@ -181,7 +184,7 @@ class OutboxLeases(OutboxBase):
         [row] = records.message_rows(
             follow_up.connection, [follow_up.message], [follow_up.id], now, due=[due]
         )
-        session.execute(q.INSERT_MESSAGES, [row])
+        q.insert_messages(session, [row])
 
     def record_failure(
         self,

@@ -7,8 +7,9 @@ is several times cheaper per call than building ORM statements each time.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Table,
@@ -31,13 +32,16 @@ from smtp_connector.outbox.types import AttemptOutcome, MessageStatus
 from smtp_connector.store.models import (
     WAITING_PREDICATE,
     AttemptRow,
+    MessageBodyRow,
     MessageRow,
     RateLimitRow,
 )
 
 MESSAGES = cast(Table, MessageRow.__table__)
 ATTEMPTS = cast(Table, AttemptRow.__table__)
+BODIES = cast(Table, MessageBodyRow.__table__)
 _m = MESSAGES.c
+_b = BODIES.c
 _a = ATTEMPTS.c
 
 QUEUED = MessageStatus.QUEUED.value
@@ -62,7 +66,30 @@ _LISTED_LEASES = and_(
 
 
 INSERT_MESSAGES = insert(MESSAGES)
-"""executemany with one dict of column values per message."""
+"""executemany with one dict of column values per message (use ``insert_messages``)."""
+
+INSERT_BODIES = insert(BODIES)
+"""executemany with ``message_id`` and ``data``."""
+
+BODIES_OF = select(_b.message_id, _b.data).where(
+    _b.message_id.in_(bindparam("b_ids", expanding=True))
+)
+"""The bytes of the messages ``:b_ids``."""
+
+
+def insert_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new messages: ``rows`` from ``records.message_rows`` (their ``data`` goes to
+    ``message_bodies``)."""
+    session.execute(INSERT_MESSAGES, [{k: v for k, v in r.items() if k != "data"} for r in rows])
+    session.execute(INSERT_BODIES, [{"message_id": r["id"], "data": r["data"]} for r in rows])
+
+
+def bodies(session: Session, ids: Collection[str]) -> dict[str, bytes]:
+    """The bytes of the messages ``ids``, by id."""
+    if not ids:
+        return {}
+    return {r.message_id: bytes(r.data) for r in session.execute(BODIES_OF, {"b_ids": list(ids)})}
+
 
 OPEN_ATTEMPTS = insert(ATTEMPTS)
 """executemany with ``message``, ``number``, ``worker``, ``started_at``."""
@@ -100,7 +127,6 @@ def _claim(which: ColumnElement[bool], **also: object) -> Update:
             _m.rcpt_to,
             _m.smtputf8,
             _m.dsn,
-            _m.data,
             _m.attempt_count,
             _m.created_at,
             _m.next_attempt_at,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from smtp_connector.errors import MessageNotFound
 from smtp_connector.outbox import records
@@ -32,9 +32,7 @@ class OutboxReads(OutboxBase):
     def get(self, id: str) -> OutboxMessage:
         """The message with its attempts, oldest first. Raises MessageNotFound."""
         with self._reading() as session:
-            row = session.scalar(
-                select(MessageRow).options(defer(MessageRow.data)).where(MessageRow.id == id)
-            )
+            row = session.scalar(select(MessageRow).where(MessageRow.id == id))
             if row is None:
                 raise MessageNotFound(id)
             return records.message_from(row, attempts_of(session, id))
@@ -56,7 +54,7 @@ class OutboxReads(OutboxBase):
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        query = select(MessageRow).options(defer(MessageRow.data))
+        query = select(MessageRow)
         if status is not None:
             query = query.where(MessageRow.status == MessageStatus(status).value)
         if connection is not None:

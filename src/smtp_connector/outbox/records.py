@@ -72,9 +72,9 @@ def leased(row: dict[str, Any], worker: str, token: str, expires: datetime) -> d
     }
 
 
-def claimed_from(row: Any, token: str, *, reclaimed: bool) -> Claimed:
+def claimed_from(row: Any, data: bytes, token: str, *, reclaimed: bool) -> Claimed:
     """A row returned by ``queries.CLAIM_DUE`` or (``reclaimed``) ``queries.CLAIM_EXPIRED``,
-    claimed under ``token``."""
+    with its message's bytes, claimed under ``token``."""
     return Claimed(
         id=row.id,
         connection=row.connection,
@@ -85,7 +85,7 @@ def claimed_from(row: Any, token: str, *, reclaimed: bool) -> Claimed:
             smtputf8=bool(row.smtputf8),
             dsn=bool(row.dsn),
         ),
-        data=bytes(row.data),
+        data=data,
         attempt=row.attempt_count,
         queued_at=row.created_at,
         token=token,

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 from anyio import to_thread
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from smtp_connector.errors import Conflict, MessageNotFound
 from smtp_connector.mail.message import ComposedMessage
@@ -267,12 +267,7 @@ class OutboxStore(OutboxLeases, OutboxReads):
     ) -> OutboxMessage:
         with self._db.session() as session:
             now = self._now(session, now)
-            row = session.scalar(
-                select(MessageRow)
-                .options(defer(MessageRow.data))
-                .where(MessageRow.id == id)
-                .with_for_update()
-            )
+            row = session.scalar(select(MessageRow).where(MessageRow.id == id).with_for_update())
             if row is None:
                 raise MessageNotFound(id)
             if row.status not in allowed:
@@ -298,7 +293,7 @@ def _queued(
             return ids
         due = _slots(session, connection, pace, len(messages), now)
         rows = records.message_rows(connection, messages, ids, now, due=due)
-        session.execute(q.INSERT_MESSAGES, rows)
+        q.insert_messages(session, rows)
         return ids
 
     return insert
@@ -325,7 +320,7 @@ def _leased(
             expires = now + timedelta(seconds=lease_seconds)
             row = records.leased(row, worker, token, expires)
             lease = Lease(ids[0], token, 1)
-        session.execute(q.INSERT_MESSAGES, [row])
+        q.insert_messages(session, [row])
         if lease is not None:
             opened = {"message": ids[0], "number": 1, "worker": worker, "started_at": now}
             session.execute(q.OPEN_ATTEMPTS, [opened])

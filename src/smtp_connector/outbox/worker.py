@@ -59,6 +59,8 @@ class Worker:
         self.running = False
         self.last_error: str | None = None
         """Why the last claim failed; None once a claim works again."""
+        self.refill = max(1, concurrency // 2)
+        """Free slots that make a claim worth its transaction while messages are in flight."""
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._unreported: set[Lease] = set()
@@ -103,10 +105,16 @@ class Worker:
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         failures = 0
+        loop = asyncio.get_running_loop()
+        last_claim = loop.time()
         while not stop.is_set():
             claimed: list[Claimed] = []
             free = self.concurrency - len(self._in_flight)
-            if free > 0:
+            # Under load, claim in batches (one claim per freed slot would cost a commit each),
+            # but never leave free slots unused for longer than the poll interval.
+            overdue = loop.time() - last_claim >= self.poll_seconds
+            if free >= self.refill or (free > 0 and (overdue or not self._in_flight)):
+                last_claim = loop.time()
                 try:
                     claimed = await to_thread.run_sync(
                         self.store.claim, self.name, free, self.lease_seconds
@@ -131,8 +139,12 @@ class Worker:
                     task = asyncio.create_task(self._deliver(message))
                     self._in_flight.add(task)
                     task.add_done_callback(self._in_flight.discard)
-            if not claimed or len(self._in_flight) >= self.concurrency:
+            if not claimed or self._busy():
                 await self._idle(stop)
+
+    def _busy(self) -> bool:
+        """Too few slots are free for a claim: wait for deliveries to finish."""
+        return self.concurrency - len(self._in_flight) < self.refill and bool(self._in_flight)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Wait for a wake-up, a free slot, a stop, or the poll interval, whichever is first."""
@@ -141,7 +153,7 @@ class Worker:
             asyncio.create_task(stop.wait()),
             asyncio.create_task(self._wake.wait()),
         ]
-        if len(self._in_flight) >= self.concurrency:
+        if self._busy():
             waiters.append(asyncio.create_task(_first_done(self._in_flight)))
         try:
             await asyncio.wait(

@@ -113,7 +113,11 @@ planners can match it against the partial index ``ix_messages_due``."""
 
 
 class MessageRow(Base):
-    """One message in the outbox: its bytes and envelope, its state, its lease and its result."""
+    """One message in the outbox: its envelope, its state, its lease and its result.
+
+    Its bytes are in ``message_bodies``: a message's row changes at every claim and outcome,
+    and SQLite writes a whole row again (large values included) when any column changes.
+    """
 
     __tablename__ = "messages"
     __table_args__ = (
@@ -137,8 +141,8 @@ class MessageRow(Base):
     rcpt_to: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     smtputf8: Mapped[bool] = mapped_column(Boolean, nullable=False)
     dsn: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Of the message's bytes, which live in ``message_bodies`` (``MessageBodyRow``)."""
     attempt_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
@@ -155,6 +159,17 @@ class MessageRow(Base):
     last_error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """``{"code", "message", "smtpCode", "enhancedCode", "retryable"}`` of the last failure."""
     outcome_unknown: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class MessageBodyRow(Base):
+    """A message's bytes, written once when it is committed and deleted with it."""
+
+    __tablename__ = "message_bodies"
+
+    message_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class AttemptRow(Base):
