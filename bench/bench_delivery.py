@@ -5,8 +5,9 @@
 The sink is Postfix's ``smtp-sink`` when it can be found (``--sink``, ``$SMTP_SINK`` or PATH;
 see bench/README.md for getting it without installing Postfix), else a small asyncio sink in a
 subprocess (slower, so ratios near the top are then capped by the sink): see ``sink.py``. The
-``smtplib`` peers are ``naive.py``'s. Everything talks to 127.0.0.1 only, and every loop is
-bounded by ``--messages``.
+``smtplib`` peers are ``naive.py``'s. One row sends to a second sink that does not offer
+PIPELINING (``smtp-sink -p``), to show what pipelining is worth. Everything talks to 127.0.0.1
+only, and every loop is bounded by ``--messages``.
 """
 
 from __future__ import annotations
@@ -118,10 +119,11 @@ def main() -> None:
     n, rounds = args.messages, args.rounds
     sink = start_sink(args.sink)
     port = sink.port
+    plain_sink = start_sink(args.sink, pipelining=False)
 
-    def ours(sessions: int | None, compose_each: bool) -> Callable[[], object]:
+    def ours(sessions: int | None, compose_each: bool, *, to: int = port) -> Callable[[], object]:
         def run() -> None:
-            asyncio.run(run_ours(port, n, sessions=sessions, compose_each=compose_each))
+            asyncio.run(run_ours(to, n, sessions=sessions, compose_each=compose_each))
 
         return run
 
@@ -141,6 +143,10 @@ def main() -> None:
         ("smtp-connector deliver(), new connection per message, prebuilt", ours(None, False)),
         ("smtp-connector pool, 1 session, prebuilt", ours(1, False)),
         ("smtp-connector pool, 8 sessions, prebuilt", ours(8, False)),
+        (
+            "smtp-connector pool, 8 sessions, prebuilt, no PIPELINING",
+            ours(8, False, to=plain_sink.port),
+        ),
         ("smtp-connector pool, 8 sessions, composing each", ours(8, True)),
         ("smtp-connector pool, 5 sessions, composing each", ours(5, True)),
     ]
@@ -153,6 +159,7 @@ def main() -> None:
         results = [(name, measure(fn, n, rounds)) for name, fn in cases]
     finally:
         sink.stop()
+        plain_sink.stop()
     baseline = results[1][1]
     print(f"sink: {sink.name}; {n} messages (HTML + 4 KB attachment), median of {rounds}")
     print(f"{'sender':<66}{'msgs/s':>9}{'vs smtplib reused':>19}")

@@ -21,7 +21,10 @@ from typing import IO
 
 FALLBACK_SCRIPT = r"""
 import asyncio, sys
-COUNT = sys.argv[2:] == ["count"]
+COUNT = "count" in sys.argv[2:]
+EXTENSIONS = b"250-sink\r\n250 8BITMIME\r\n" if "nopipelining" in sys.argv[2:] else (
+    b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
+)
 received = 0
 async def handle(reader, writer):
     global received
@@ -42,7 +45,7 @@ async def handle(reader, writer):
             continue
         verb = line[:4].upper()
         if verb in (b"EHLO", b"HELO"):
-            writer.write(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+            writer.write(EXTENSIONS)
         elif verb == b"DATA":
             data = True
             writer.write(b"354 go\r\n")
@@ -119,8 +122,9 @@ class Sink:
             self._reader.join(timeout=10)
 
 
-def start_sink(path: str | None, *, count: bool = False) -> Sink:
-    """Start the sink on a free port and return once it accepts connections.
+def start_sink(path: str | None, *, count: bool = False, pipelining: bool = True) -> Sink:
+    """Start the sink on a free port and return once it accepts connections; it offers
+    PIPELINING unless ``pipelining`` is false.
 
     Raises SystemExit if it does not within 10 seconds (after killing it).
     """
@@ -131,11 +135,12 @@ def start_sink(path: str | None, *, count: bool = False) -> Sink:
         libdir = os.path.join(os.path.dirname(os.path.dirname(path)), "lib", "postfix")
         if os.path.isdir(libdir):
             env["LD_LIBRARY_PATH"] = libdir
-        flags = ["-c"] if count else []
+        flags = (["-c"] if count else []) + ([] if pipelining else ["-p"])
         args = [path, *flags, "-u", "nobody", f"127.0.0.1:{port}", "1000"]
         sink = Sink(subprocess.Popen(args, env=env, stdout=stdout), port, "postfix smtp-sink")
     else:
-        args = [sys.executable, "-c", FALLBACK_SCRIPT, str(port), *(["count"] if count else [])]
+        options = (["count"] if count else []) + ([] if pipelining else ["nopipelining"])
+        args = [sys.executable, "-c", FALLBACK_SCRIPT, str(port), *options]
         sink = Sink(subprocess.Popen(args, stdout=stdout), port, "asyncio sink (subprocess)")
     if count:
         assert sink.process.stdout is not None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,32 @@ from smtp_connector.config import Settings
 from smtp_connector.inbox import Inbox
 from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
 from support.api import ADMIN_KEY
+
+# The SMTP client runs on whatever loop it is given: asyncio's, or uvloop's under uvicorn.
+_ON_BOTH_LOOPS = {
+    "test_smtp_client.py",
+    "test_smtp_pool.py",
+    "test_smtp_pipelining.py",
+    "test_aiosmtpd_interop.py",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The SMTP tests run on asyncio's event loop and, where it is installed, on uvloop."""
+    factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+        "asyncio": asyncio.new_event_loop
+    }
+    if item.path.name in _ON_BOTH_LOOPS:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            factories["uvloop"] = uvloop.new_event_loop
+    return factories
 
 
 @pytest.fixture

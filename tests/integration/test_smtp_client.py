@@ -586,10 +586,20 @@ async def test_partial_acceptance(smtp_server_factory: Factory) -> None:
 
 
 @pytest.mark.parametrize(
+    ("pipelining", "verbs"),
+    [
+        (False, ["EHLO", "MAIL", "RCPT", "RCPT", "RSET", "QUIT"]),
+        (True, ["EHLO", "MAIL", "RCPT", "RCPT", "DATA", "RSET", "QUIT"]),
+    ],
+)
+@pytest.mark.parametrize(
     "reply", ["451 4.3.0 Mail system temporarily busy", "452 4.2.2 Mailbox full"]
 )
-async def test_every_recipient_refused_for_now(smtp_server_factory: Factory, reply: str) -> None:
-    server = smtp_server_factory(faults=Faults(rcpt_reply=reply))
+async def test_every_recipient_refused_for_now(
+    smtp_server_factory: Factory, reply: str, pipelining: bool, verbs: list[str]
+) -> None:
+    """With PIPELINING, DATA went out with the recipients (and was refused: nobody to send to)."""
+    server = smtp_server_factory(faults=Faults(rcpt_reply=reply), pipelining=pipelining)
 
     with pytest.raises(RecipientsRefused) as caught:
         await deliver(server.settings(), envelope("bob@example.com", "carol@example.com"), DATA)
@@ -598,12 +608,17 @@ async def test_every_recipient_refused_for_now(smtp_server_factory: Factory, rep
     assert error.retryable is True
     assert set(error.refusals) == {"bob@example.com", "carol@example.com"}
     assert all(r.is_transient and r.code == int(reply[:3]) for r in error.refusals.values())
-    assert server.verbs() == ["EHLO", "MAIL", "RCPT", "RCPT", "RSET", "QUIT"]
+    assert server.verbs() == verbs
     assert server.messages == []
 
 
-async def test_every_recipient_refused_for_good(smtp_server_factory: Factory) -> None:
-    server = smtp_server_factory(faults=Faults(rcpt_reply="550 5.1.1 User unknown"))
+@pytest.mark.parametrize("pipelining", [False, True])
+async def test_every_recipient_refused_for_good(
+    smtp_server_factory: Factory, pipelining: bool
+) -> None:
+    server = smtp_server_factory(
+        faults=Faults(rcpt_reply="550 5.1.1 User unknown"), pipelining=pipelining
+    )
 
     with pytest.raises(RecipientsRefused) as caught:
         await deliver(server.settings(), envelope("bob@example.com", "carol@example.com"), DATA)
@@ -615,7 +630,8 @@ async def test_every_recipient_refused_for_good(smtp_server_factory: Factory) ->
         "bob@example.com": "5.1.1",
         "carol@example.com": "5.1.1",
     }
-    assert "DATA" not in server.verbs()
+    assert ("DATA" in server.verbs()) is pipelining
+    assert server.messages == []
 
 
 async def test_mixed_refusals_are_retryable(smtp_server_factory: Factory) -> None:
@@ -648,8 +664,19 @@ async def test_421_to_a_recipient_ends_the_session(smtp_server_factory: Factory)
 # -- MAIL FROM and DATA -------------------------------------------------------------------------
 
 
-async def test_sender_refused(smtp_server_factory: Factory) -> None:
-    server = smtp_server_factory(faults=Faults(mail_reply="550 5.7.1 Sender not allowed"))
+@pytest.mark.parametrize(
+    ("pipelining", "verbs"),
+    [
+        (False, ["EHLO", "MAIL", "RSET", "QUIT"]),
+        (True, ["EHLO", "MAIL", "RCPT", "DATA", "RSET", "QUIT"]),
+    ],
+)
+async def test_sender_refused(
+    smtp_server_factory: Factory, pipelining: bool, verbs: list[str]
+) -> None:
+    server = smtp_server_factory(
+        faults=Faults(mail_reply="550 5.7.1 Sender not allowed"), pipelining=pipelining
+    )
 
     with pytest.raises(MessageRefused) as caught:
         await deliver(server.settings(), envelope(), DATA)
@@ -658,7 +685,8 @@ async def test_sender_refused(smtp_server_factory: Factory) -> None:
     assert (error.reply.code, error.reply.enhanced_code) == (550, "5.7.1")
     assert error.retryable is False
     assert f"refused the sender <{SENDER}>: 550 5.7.1 Sender not allowed" in error.message
-    assert "RCPT" not in server.verbs()
+    assert server.verbs() == verbs
+    assert server.messages == []
 
 
 @pytest.mark.parametrize(

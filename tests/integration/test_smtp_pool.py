@@ -205,7 +205,8 @@ async def test_a_refused_recipient_does_not_poison_the_next_message(
     await pool.deliver(settings, ENVELOPE, compose("next"))
 
     [session] = server.sessions
-    assert session.verbs == ["EHLO", "MAIL", "RCPT", "RSET", "MAIL", "RCPT", "DATA"]
+    # DATA went out with the RCPT (PIPELINING) and was refused: nobody to send it to.
+    assert session.verbs == ["EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL", "RCPT", "DATA"]
     assert subjects(server) == ["next"]
     [message] = server.messages
     assert message.mail_from == SENDER and message.rcpt_tos == ("bob@example.com",)
@@ -232,7 +233,26 @@ async def test_refused_message_then_next_one_on_the_same_session(
 async def test_unfinished_transaction_is_reset_before_the_next(
     smtp_server_factory: Factory, pool: SmtpPool
 ) -> None:
-    """An address that cannot go on a command line stops the transaction after MAIL."""
+    """The RSET after a refusal was not confirmed: the next message starts with RSET."""
+    server = smtp_server_factory(
+        faults=Faults(rcpt_reply="550 5.1.1 No", rset_reply="451 4.3.0 Try again")
+    )
+    settings = server.settings()
+
+    with pytest.raises(RecipientsRefused):
+        await pool.deliver(settings, ENVELOPE, compose("lost"))
+    server.faults.rcpt_reply = server.faults.rset_reply = None
+    await pool.deliver(settings, ENVELOPE, compose("after"))
+
+    [session] = server.sessions
+    assert session.verbs == ["EHLO", "MAIL", "RCPT", "DATA", "RSET", "RSET", "MAIL", "RCPT", "DATA"]
+    assert subjects(server) == ["after"]
+
+
+async def test_an_unsendable_address_sends_nothing(
+    smtp_server_factory: Factory, pool: SmtpPool
+) -> None:
+    """An address that cannot go on a command line is refused before MAIL; the session stays."""
     server = smtp_server_factory()
     settings = server.settings()
 
@@ -241,7 +261,7 @@ async def test_unfinished_transaction_is_reset_before_the_next(
     await pool.deliver(settings, ENVELOPE, compose("after"))
 
     [session] = server.sessions
-    assert session.verbs == ["EHLO", "MAIL", "RSET", "MAIL", "RCPT", "DATA"]
+    assert session.verbs == ["EHLO", "MAIL", "RCPT", "DATA"]
     assert subjects(server) == ["after"]
 
 

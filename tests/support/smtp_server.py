@@ -18,6 +18,12 @@ out as a snapshot.
 Modes: ``plain`` (no TLS at all, so no STARTTLS either), ``starttls`` (offers STARTTLS;
 ``require_starttls`` refuses MAIL before it), ``tls`` (TLS from the first byte).
 
+PIPELINING (RFC 2920) is offered unless ``pipelining=False``. Each recorded command says whether
+it arrived before the server had answered the command before it (``Command.pipelined``: the
+client did not wait for the reply), whatever the server offered. With ``batch_replies`` the
+server holds its replies while more commands are already waiting and sends them together, as
+Postfix does.
+
 The server is written from scratch (not aiosmtpd) so that every reply, extension and fault is
 under the test's control: DSN parameters, SIZE, SMTPUTF8, 8BITMIME, a silent peer, a drop in the
 middle of DATA, and byte-level recording of what crossed the wire in clear.
@@ -28,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import contextlib
 import dataclasses
 import hmac
@@ -94,6 +101,9 @@ class Faults:
     """Per address (case-insensitive); takes precedence over ``rcpt_reply``."""
     data_reply: str | None = None
     """Answer the DATA command with this instead of ``354``."""
+    data_without_recipients: bool = False
+    """Answer DATA with ``354`` even when no recipient was accepted, then refuse what follows
+    with ``554`` (RFC 2920 section 3.1: a client that pipelines must cope with that)."""
     data_end_reply: str | None = None
     """Answer the end of the message (the final dot) with this (``552``, ``554``, ``451``)."""
     drop_in_data: bool = False
@@ -108,6 +118,11 @@ class Faults:
     close_reply: str | None = None
     """With ``close_after_messages``: answer the next command with this reply and close (e.g.
     ``421 4.4.2 Idle too long``); ``""`` closes without answering it."""
+    drop_on: str | None = None
+    """Drop the connection without answering when this verb arrives (``RCPT``, ``DATA``...):
+    with PIPELINING, the replies to the commands before it have been sent."""
+    rset_reply: str | None = None
+    """Answer RSET with this instead of ``250``."""
     stall_on: str | None = None
     """Stop answering at this step: a verb (``EHLO``, ``MAIL``, ``RCPT``, ``DATA``, ``AUTH``,
     ``STARTTLS``, ``QUIT``...) or ``DATA_END`` (after the whole body arrived)."""
@@ -124,6 +139,8 @@ class Command:
     verb: str
     line: str
     tls: bool
+    pipelined: bool = False
+    """It arrived before the server had answered the command before it."""
 
 
 @dataclass(frozen=True)
@@ -263,9 +280,13 @@ class _ThreadedServer:
         self._loop.run_forever()
 
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(
-            self._accept, self.host, self._requested_port, limit=_READ_LIMIT
-        )
+        loop = asyncio.get_running_loop()
+
+        def connection() -> asyncio.StreamReaderProtocol:
+            reader = _ArrivalReader(limit=_READ_LIMIT, loop=loop)
+            return asyncio.StreamReaderProtocol(reader, self._accept, loop=loop)
+
+        self._server = await loop.create_server(connection, self.host, self._requested_port)
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -333,6 +354,7 @@ class SmtpTestServer(_ThreadedServer):
         smtputf8: bool = False,
         eightbitmime: bool = True,
         pipelining: bool = True,
+        batch_replies: bool = False,
         faults: Faults | None = None,
         host: str = _LOCALHOST,
         port: int = 0,
@@ -355,6 +377,7 @@ class SmtpTestServer(_ThreadedServer):
         self.smtputf8 = smtputf8
         self.eightbitmime = eightbitmime
         self.pipelining = pipelining
+        self.batch_replies = batch_replies
         self.faults = faults or Faults()
         self._session_ids = itertools.count(1)
         self._queue_ids = itertools.count(1)
@@ -449,6 +472,32 @@ class SmtpTestServer(_ThreadedServer):
             self._changed.notify_all()
 
 
+class _ArrivalReader(asyncio.StreamReader):
+    """A ``StreamReader`` that notes, for each chunk of input, how many commands the server had
+    answered when it arrived (what ``clock()`` said), so that a command read later can tell
+    whether the client sent it before it had the previous reply."""
+
+    def __init__(self, *, limit: int, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=limit, loop=loop)
+        self.clock: Callable[[], int] = lambda: 0
+        self.fed = 0
+        """Bytes received so far."""
+        self.arrivals: collections.deque[tuple[int, int]] = collections.deque()
+        """(offset just past the chunk, commands answered when it came), oldest first."""
+
+    def feed_data(self, data: bytes) -> None:
+        if data:
+            self.fed += len(data)
+            self.arrivals.append((self.fed, self.clock()))
+        super().feed_data(data)
+
+    def answered_when(self, end: int) -> int:
+        """Commands answered when the byte just before offset ``end`` arrived."""
+        while len(self.arrivals) > 1 and self.arrivals[0][0] < end:
+            self.arrivals.popleft()
+        return self.arrivals[0][1] if self.arrivals else 0
+
+
 @dataclass
 class _Transaction:
     mail_from: str | None = None
@@ -480,6 +529,16 @@ class _Conversation:
         self.txn = _Transaction()
         self.closing = False
         self.accepted = 0
+        self.commands_read = 0
+        self.answered = 0
+        """Commands read when the server last replied (so: answered, or being answered)."""
+        self.consumed = 0
+        """Bytes of input read so far."""
+        self.held: list[bytes] = []
+        """Replies not written yet (``batch_replies``)."""
+        self.arrivals = reader if isinstance(reader, _ArrivalReader) else None
+        if self.arrivals is not None:
+            self.arrivals.clock = lambda: self.answered
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -495,11 +554,22 @@ class _Conversation:
             out = [f"{code}-{line[4:]}" for line in lines[:-1]] + [lines[-1]]
         if lines[-1].startswith("421"):
             self.closing = True
-        self.writer.write(b"".join(line.encode("utf-8") + b"\r\n" for line in out))
-        await self.writer.drain()
+        self.answered = self.commands_read
+        self.held.append(b"".join(line.encode("utf-8") + b"\r\n" for line in out))
+        waiting = self.arrivals is not None and self.arrivals.fed > self.consumed
+        if not (self.server.batch_replies and waiting and not self.closing):
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write the replies held back (``batch_replies``) in one go."""
+        if self.held:
+            self.writer.write(b"".join(self.held))
+            self.held.clear()
+            await self.writer.drain()
 
     async def readline(self) -> bytes | None:
         """One CRLF line (kept with its ending), or None at end of stream."""
+        await self.flush()  # only reached with replies held when more input was waiting
         try:
             line = await self.reader.readuntil(b"\n")
         except asyncio.IncompleteReadError as exc:
@@ -512,10 +582,12 @@ class _Conversation:
             self.closing = True
             return None
         self._note(lambda r: r.raw.append((self.tls, line)))
+        self.consumed += len(line)
         return line
 
     async def swallow(self) -> None:
         """Stay connected, read and record everything, answer nothing."""
+        await self.flush()
         while chunk := await self.reader.read(65536):
             self._note(lambda r, c=chunk: r.raw.append((self.tls, c)))
 
@@ -556,7 +628,11 @@ class _Conversation:
             text = raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
             verb, _, arg = text.partition(" ")
             verb = verb.upper()
-            command = Command(self.record.id, verb, text, self.tls)
+            pipelined = self.arrivals is not None and (
+                self.arrivals.answered_when(self.consumed) < self.commands_read
+            )
+            self.commands_read += 1
+            command = Command(self.record.id, verb, text, self.tls, pipelined)
             self._note(lambda r, c=command: r.commands.append(c))
             if self._used_up() and self.faults.close_reply is not None:
                 if self.faults.close_reply:
@@ -564,6 +640,10 @@ class _Conversation:
                 return
             if self.stalls_on(verb):
                 await self.swallow()
+                return
+            if self.faults.drop_on is not None and self.faults.drop_on.upper() == verb:
+                await self.flush()
+                self.writer.transport.abort()
                 return
             handler = getattr(self, f"smtp_{verb}", None) if verb.isalpha() else None
             if handler is None:
@@ -857,7 +937,7 @@ class _Conversation:
         if arg:
             await self.reply("501 5.5.4 Syntax: DATA")
             return
-        if not self.txn.rcpt_tos:
+        if not self.txn.rcpt_tos and not self.faults.data_without_recipients:
             await self.reply("503 5.5.1 Need RCPT before DATA")
             return
         if self.faults.data_reply is not None:
@@ -886,6 +966,9 @@ class _Conversation:
         if self.stalls_on("DATA_END"):
             await self.swallow()
             self.closing = True
+            return
+        if not txn.rcpt_tos:
+            await self.reply("554 5.5.1 No valid recipients")
             return
         if self.server.size_limit and len(data) > self.server.size_limit:
             await self.reply("552 5.3.4 Message too big")
@@ -922,7 +1005,7 @@ class _Conversation:
 
     async def smtp_RSET(self, arg: str) -> None:
         self._reset()
-        await self.reply("250 2.0.0 OK")
+        await self.reply(self.faults.rset_reply or "250 2.0.0 OK")
 
     async def smtp_NOOP(self, arg: str) -> None:
         await self.reply("250 2.0.0 OK")

@@ -71,11 +71,14 @@ is never logged, never put into a message, and never sent before TLS when TLS is
 The conversation is spread over small modules: :mod:`~smtp_connector.smtp.session` (connect,
 greeting, EHLO, STARTTLS, capabilities, QUIT), :mod:`~smtp_connector.smtp.dial` (resolving the
 host and connecting to a checked address), :mod:`~smtp_connector.smtp.ehlo` (the EHLO host
-name, the SIZE limit), :mod:`~smtp_connector.smtp.wire` (the aiosmtplib client, and the DATA
-exchange that tells whether the outcome is unknown), :mod:`~smtp_connector.smtp.auth` (choosing
-and running AUTH), :mod:`~smtp_connector.smtp.transaction` (MAIL, RCPT, DATA) and
-:mod:`~smtp_connector.smtp.failures` (the error translation above). This module strings them
-together; :mod:`~smtp_connector.smtp.pool` keeps sessions open across messages.
+name, the SIZE limit), :mod:`~smtp_connector.smtp.wire` (the aiosmtplib client),
+:mod:`~smtp_connector.smtp.auth` (choosing and running AUTH),
+:mod:`~smtp_connector.smtp.transaction` (MAIL, RCPT, DATA; pipelined when the server offers
+PIPELINING), :mod:`~smtp_connector.smtp.framing` (the bytes of those commands and of the
+message), :mod:`~smtp_connector.smtp.exchange` (their replies, in order, and whether the whole
+message got out: the outcome is then unknown) and :mod:`~smtp_connector.smtp.failures` (the
+error translation above). This module strings them together; :mod:`~smtp_connector.smtp.pool`
+keeps sessions open across messages.
 """
 
 from __future__ import annotations

@@ -10,18 +10,17 @@ rules of :mod:`smtp_connector.smtp.client`, and leaving the ``async with`` block
 
 A session may carry several mail transactions (:mod:`smtp_connector.smtp.pool`): it remembers
 whether the last one was left unfinished (``in_transaction``; :meth:`Session.ready_for_mail` then
-sends RSET) and whether the last message went out whole, final dot included, before the
-connection broke (``message_sent``: the outcome of that message is unknown).
+sends RSET) and how far it got (``current_step``, ``recipients_answered``).
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from types import TracebackType
 
-from aiosmtplib import SMTP, SMTPException, SMTPHeloError, SMTPResponseException
+from aiosmtplib import SMTPException, SMTPHeloError, SMTPResponseException
 
 from smtp_connector.errors import ConnectorError, InvalidInput, TlsFailed
 from smtp_connector.mail.replies import ReplyCode, SmtpReply
@@ -74,22 +73,13 @@ class Session:
             self.abort()
 
     @property
-    def smtp(self) -> SMTP:
+    def smtp(self) -> WireClient:
         assert self._smtp is not None, "the session is not open"
         return self._smtp
 
     @property
     def is_connected(self) -> bool:
         return self._smtp is not None and self._smtp.is_connected
-
-    @property
-    def message_sent(self) -> bool:
-        """The last DATA got out whole (final dot included) before it failed, if it failed.
-
-        When the connection then broke or the reply did not come in time, the server may have
-        accepted the message: the outcome is unknown (RFC 5321 section 6.1).
-        """
-        return self._smtp is not None and self._smtp.message_sent
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -219,22 +209,10 @@ class Session:
 
     # -- closing ----------------------------------------------------------------------------
 
-    async def reset(self) -> None:
-        """RSET after a refusal, so the server drops the half-built envelope; errors ignored.
-
-        ``in_transaction`` stays true unless the server confirmed the RSET.
-        """
-        smtp = self._smtp
-        if smtp is None or not smtp.is_connected:
-            return
-        with suppress(SMTPException, OSError, TimeoutError):
-            await smtp.rset()
-            self.in_transaction = False
-
     async def ready_for_mail(self) -> None:
         """Before MAIL on a reused session: RSET when the last transaction was left unfinished.
 
-        Unlike :meth:`reset`, a failure here is raised (translated), like any other step.
+        A failure here is raised (translated), like any other step.
         """
         if not self.in_transaction:
             return
