@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         description="How long a claim lasts unless renewed; the process holding it renews it "
         "every third of this, and a killed process's messages return after it.",
     )
-    worker_concurrency: int = Field(default=16, ge=1, description="Messages in flight per worker.")
+    worker_concurrency: int = Field(default=64, ge=1, description="Messages in flight per worker.")
     poll_seconds: float = Field(default=0.5, gt=0, description="Idle worker's look at the queue.")
     pool_max_sessions: int = Field(default=4, ge=1, description="SMTP sessions per connection.")
     pool_idle_seconds: float = Field(default=30.0, gt=0)

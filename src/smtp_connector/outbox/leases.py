@@ -148,30 +148,30 @@ class OutboxLeases(OutboxBase):
             for address in follow_up.message.envelope.rcpt_to:
                 rejected_json[address] = {**rejected_json[address], "retriedAs": follow_up.id}
         accepted = list(accepted)
+        one_statement = self._db.dialect == "postgresql"
 
         def unit(session: Session) -> bool:
             stamp = self._now(session, now)
-            number = session.execute(
-                q.RECORD_SENT,
-                {
-                    "b_id": lease.id,
-                    "b_token": lease.token,
-                    "b_now": stamp,
-                    "b_accepted": accepted,
-                    "b_rejected": rejected_json,
-                    "b_response": str(response),
-                },
-            ).scalar()
             closing = records.closed_attempt(AttemptOutcome.SENT, response)
+            params = {
+                "b_id": lease.id,
+                "b_token": lease.token,
+                "b_now": stamp,
+                "b_accepted": accepted,
+                "b_rejected": rejected_json,
+            } | closing
+            if one_statement:
+                number = session.execute(q.RECORD_SENT_CLOSING, params).scalar()
+            else:
+                number = session.execute(q.RECORD_SENT, params).scalar()
+                if number is not None:
+                    session.execute(q.CLOSE_ATTEMPT, params | {"b_number": number})
             if number is None:
                 session.execute(q.MARK_UNKNOWN, {"b_id": lease.id})
                 late = {"b_id": lease.id, "b_number": lease.attempt}
                 late |= {k: closing[k] for k in ("b_smtp_code", "b_enhanced_code", "b_response")}
                 session.execute(q.LATE_SENT, late)
                 return False
-            session.execute(
-                q.CLOSE_ATTEMPT, {"b_id": lease.id, "b_number": number, "b_now": stamp} | closing
-            )
             if follow_up is not None:
                 self._insert_follow_up(session, follow_up, stamp)
             return True

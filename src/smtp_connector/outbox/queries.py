@@ -223,19 +223,39 @@ RECORD_FAILURE = (
     )
 )
 
+_CLOSING: dict[str, Any] = {
+    "finished_at": bindparam("b_now"),
+    "outcome": bindparam("b_outcome"),
+    "smtp_code": bindparam("b_smtp_code"),
+    "enhanced_code": bindparam("b_enhanced_code"),
+    "response": bindparam("b_response"),
+    "error_code": bindparam("b_error_code"),
+    "error": bindparam("b_error"),
+}
+
 CLOSE_ATTEMPT = (
     update(ATTEMPTS)
     .where(_a.message == bindparam("b_id"), _a.number == bindparam("b_number"))
-    .values(
-        finished_at=bindparam("b_now"),
-        outcome=bindparam("b_outcome"),
-        smtp_code=bindparam("b_smtp_code"),
-        enhanced_code=bindparam("b_enhanced_code"),
-        response=bindparam("b_response"),
-        error_code=bindparam("b_error_code"),
-        error=bindparam("b_error"),
-    )
+    .values(**_CLOSING)
 )
+
+
+_SENT = RECORD_SENT.cte("sent")
+RECORD_SENT_CLOSING = (
+    update(ATTEMPTS)
+    .where(_a.message == bindparam("b_id"), _a.number.in_(select(_SENT.c.attempt_count)))
+    .values(**_CLOSING)
+    .returning(_a.number)
+)
+"""PostgreSQL: ``RECORD_SENT`` and ``CLOSE_ATTEMPT`` in one statement (one round trip), the
+message's update in a data-modifying CTE::
+
+    WITH sent AS (UPDATE messages SET status='sent', ... WHERE <held> RETURNING attempt_count)
+    UPDATE attempts SET finished_at=:b_now, outcome=:b_outcome, ...
+    WHERE message = :b_id AND number IN (SELECT attempt_count FROM sent) RETURNING number
+
+No row when the fence failed (a held claim always has its open attempt). SQLite has no
+data-modifying CTEs: there the two statements run one after the other."""
 
 
 def _give_back(which: ColumnElement[bool]) -> Update:

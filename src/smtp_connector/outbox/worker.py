@@ -46,7 +46,7 @@ class Worker:
         deliverer: Deliverer,
         *,
         name: str,
-        concurrency: int = 16,
+        concurrency: int = 64,
         poll_seconds: float = 0.5,
         retention: timedelta | None = None,
     ) -> None:
