@@ -9,9 +9,13 @@ cut anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from html import unescape
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from smtp_connector.mail.html_scan import WINDOW, Tokens, decode, tokenize
 from smtp_connector.mail.html_text import html_to_text
 from support.html_text_reference import html_to_text as reference_text
 
@@ -302,3 +306,46 @@ def test_same_text_as_the_reference_on_markup_soup(html: str) -> None:
 @given(st.text(max_size=80))
 def test_same_text_as_the_reference_on_any_text(html: str) -> None:
     assert html_to_text(html) == reference_text(html)
+
+
+def _joined(parts: Iterable[Tokens]) -> list[object]:
+    """Texts and tags (name, attributes) in order, texts cut between windows joined again."""
+    out: list[object] = []
+    text = ""
+    for tokens in parts:
+        for index, name in enumerate(tokens.names):
+            out += [text + tokens.texts[index], (name, name and tokens.attributes(index))]
+            text = ""
+        text += tokens.texts[-1]
+    return [*out, text]
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents | simple_documents | skeletons, st.integers(1, 40))
+def test_html_read_in_windows_has_the_same_texts_and_tags(html: str, window: int) -> None:
+    assert _joined(tokenize(html, window)) == _joined(tokenize(html))
+
+
+@settings(max_examples=10, deadline=None)
+@given(documents | simple_documents)
+def test_same_text_as_the_reference_on_html_longer_than_a_window(html: str) -> None:
+    html = "<p>" + html * (2 * WINDOW // (len(html) + 3) + 1)
+    assert html_to_text(html) == reference_text(html)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *REFERENCES,
+                *("&nbsp;", "&quot;", "&lt;", "&gt;", "&rsquo;", "&mdash;", "&ndash;", "&copy;"),
+                *("&hellip;", "&amp;lt;", "&amp;amp;", "&lt", "&ltx;", "&rsquo", "&nbspx", ";"),
+            ]
+        )
+        | words,
+        max_size=12,
+    ).map("".join)
+)
+def test_references_are_decoded_as_the_standard_library_does(text: str) -> None:
+    assert decode(text) == unescape(text)

@@ -105,6 +105,18 @@ def _flat(text: str) -> str:
     return _FLAT_SPACES.sub(" ", text)
 
 
+def _target(attributes: str, text: str) -> str:
+    """What follows the text of a link that holds no other: its target, unless that is its text
+    or a ``#`` anchor."""
+    href = (attribute(attributes, "href") or "").strip()
+    if not href or href.startswith("#"):
+        return ""
+    text = _flat(text).strip()
+    if text == href.removeprefix("mailto:"):
+        return ""
+    return f" ({href})" if text else href
+
+
 class _Renderer:
     """Joins texts and the marks of tags, and acts on the tags that change what follows them.
 
@@ -133,23 +145,28 @@ class _Renderer:
             return
         events = [index for index, name in enumerate(names) if name in _EVENTS]
         events.append(len(names))  # the end, to read past the last event
-        start = skip_to = 0
+        start = skip_to = 0  # texts[start:] are still to add
         for index, following in pairwise(events):
             if index < skip_to:  # the end of a link read with its start
                 continue
+            name = names[index]
+            if not (self._skipping or self._links):
+                if name == "a" and names[following : following + 1] == ["/a"]:
+                    # Nothing to act on inside: the target, if shown, is the mark of its end.
+                    text = _span(texts, marks, index + 1, following)
+                    marks[following] = _target(tokens.attributes(index), text)
+                    skip_to = following + 1
+                    continue
+                if name not in _STATEFUL:  # "/a", "body" or the end of what is not open
+                    continue
             self._add_span(texts, marks, start, index)
             start = index + 1
-            name = names[index]
             if name in _SKIP:
                 self._skipping.append(name)
                 self._skip_counts[name] += 1
             elif name == "a":
                 href = (attribute(tokens.attributes(index), "href") or "").strip()
-                if self._links or self._skipping or names[following : following + 1] != ["/a"]:
-                    self._links.append((href, len(self._flat), self._solid))
-                else:  # no other link open and nothing to act on before its end: read it now
-                    self._link(href, texts, marks, start, following)
-                    start = skip_to = following + 1
+                self._links.append((href, len(self._flat), self._solid))
             elif name == "/a":
                 if self._links:
                     self._end_link()
@@ -177,16 +194,6 @@ class _Renderer:
             if flat != " " or (self._flat and self._flat[-1][-1] != " "):
                 self._flat.append(flat)
                 self._solid += len(flat) - flat.count(" ")
-
-    def _link(self, href: str, texts: list[str], marks: list[str], start: int, stop: int) -> None:
-        """A link that holds no other link: its text, then its target unless that is the same."""
-        span = _span(texts, marks, start, stop)
-        if span:
-            self._pieces.append(span)
-        if href and not href.startswith("#"):
-            text = _flat(span).strip()
-            if text != href.removeprefix("mailto:"):
-                self._pieces.append(f" ({href})" if text else href)
 
     def _end_skip(self, tag: str) -> None:
         if self._skip_counts[tag]:
