@@ -7,15 +7,16 @@ outside a quoted attribute value, a comment at ``-->``, ``<!...>`` and ``<?...>`
 of the input runs to the end and is dropped, as browsers do.
 
 Why fast: no Python code runs per tag. One regular expression cuts the input in one C-level
-pass (``re.split``); HTML where every ``<`` opens a tag that the next ``>`` closes, with no
-quotes, comments or raw text (as most generated mail bodies are), is cut with ``str.split``,
-after checks made on whole strings.
+pass (``re.split``). Simple HTML, where every ``<`` opens a tag that the next ``>`` closes, with
+no comment or raw text and every quoted value closed inside its tag (as most generated mail
+is), is cut with ``str.split`` instead, once checks on whole strings have shown it is simple.
 
 Why linear: every repetition is possessive (``*+``) or a lazy scan for a fixed end marker, so a
 match only moves forward and no construct is retried from a later position (the flaw that makes
-CPython's own ``html.parser`` quadratic on ``"<a" * n`` before 3.11.13, CVE-2025-6069). A
-possessive repetition of a group keeps no state per repetition, and the input is read in
-windows of ``WINDOW`` characters, so memory stays linear too.
+CPython's own ``html.parser`` quadratic on ``"<a" * n`` before 3.11.13, CVE-2025-6069); the
+checks of simple HTML are a fixed number of passes. A possessive repetition of a group keeps no
+state per repetition, and long input is read in windows of ``WINDOW`` characters, so memory
+stays linear too.
 """
 
 from __future__ import annotations
