@@ -43,6 +43,10 @@ HTML_SHAPES: list[Shape] = [
     ("", "<title>", "</head>"),
     ("<script>", "</scrip", ""),
     ("", "<li>", ""),
+    ("", "<p>", ""),  # tags with nothing between them: the simple-HTML path
+    ("", "<b x='1'>", ""),
+    ("", "<a href='x'>y", "</a>"),
+    ("<p x='", "<a>", ""),  # a quoted value left open, in HTML otherwise simple
 ]
 SNIFF_SHAPES: list[Shape] = [
     ("<p ", "=", ""),  # the sniff regex backtracked over every split of the run around '='
@@ -94,7 +98,18 @@ def test_sniffing_is_linear_on_any_repeated_markup(shape: Shape) -> None:
     assert_linear(looks_like_html, shape)
 
 
-@pytest.mark.parametrize("shape", [("<a ", "=", ""), ("<a ", "x ", ""), ("", "<", "")], ids=repr)
+@pytest.mark.parametrize(
+    "shape",
+    [
+        ("<a ", "=", ""),
+        ("<a ", "x ", ""),
+        ("", "<", ""),
+        ("<a ", "'", ""),
+        ("", "<p>", ""),
+        ("<script>", "</scrip", ""),
+    ],
+    ids=repr,
+)
 def test_html_to_text_memory_is_linear(shape: Shape) -> None:
     """Regular expressions that repeat a group keep state per repetition (hundreds of bytes)."""
     html = sized(shape, 256_000)
