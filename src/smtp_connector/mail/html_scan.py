@@ -129,7 +129,12 @@ def tokenize(html: str, window: int = WINDOW) -> Iterator[Tokens]:
             yield tokens
             return
     while size - pos > window:
-        tokens, used = _cut(html[pos : pos + window])
+        # Each window ends just after a '>': cut anywhere else, an end tag of raw text could
+        # be read as complete at the window's end ("</script" of "</scriptx>").
+        end = html.find(">", pos + window - 1)
+        if end < 0 or end + 1 >= size:
+            break
+        tokens, used = _cut(html[pos : end + 1])
         if used:
             yield tokens
             pos, window = pos + used, least
