@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import platform
@@ -34,36 +33,17 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from load import Load, run_load
-from naive import Content, run_smtplib
+from message import ATTACHMENT, CONTENT, HTML, SEND
+from naive import run_smtplib
 from report import print_table
-from server import Serve, running_serve, scratch_postgres
+from server import Serve, engine_database, running_serve, setting
 from sink import Sink, default_sink_path, start_sink
 
-PARAGRAPH = "<p>Lead {:02d}: Jane Doe asked for <b>a quote</b>.</p>\n"
-HTML = "<html><body>\n" + "".join(PARAGRAPH.format(i) for i in range(1, 41)) + "</body></html>"
-ATTACHMENT = bytes(range(256)) * 12
-CONTENT = Content(html=HTML, text="A new lead was created.", attachment=ATTACHMENT)
-SEND = {
-    "From": "Sales <sender@example.com>",
-    "To": "recipient@example.com",
-    "Subject": "New lead created",
-    "Body": HTML,
-    "IsHtml": True,
-    "Attachments": [
-        {
-            "ContentData": base64.b64encode(ATTACHMENT).decode(),
-            "ContentType": "application/octet-stream",
-            "FileName": "lead.bin",
-        }
-    ],
-}
 PRIVATE = ("database_url", "sink", "json")  # may hold a password or a local path
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -172,30 +152,11 @@ async def measure(serve: Serve, sink: Sink, args: argparse.Namespace) -> dict[st
     return result
 
 
-@contextmanager
-def database(engine: str, admin_url: str | None) -> Iterator[str | None]:
-    if engine == "sqlite":
-        yield None
-        return
-    if not admin_url:
-        raise SystemExit("--engines postgresql needs --database-url")
-    with scratch_postgres(admin_url) as url:
-        yield url
-
-
-def setting(pair: str) -> tuple[str, str]:
-    """``--env SMTP_CONNECTOR_NAME=VALUE`` as (name, value)."""
-    name, equals, value = pair.partition("=")
-    if not equals or not name.startswith("SMTP_CONNECTOR_"):
-        raise argparse.ArgumentTypeError("expected SMTP_CONNECTOR_NAME=VALUE")
-    return name, value
-
-
 def run_engine(engine: str, sink: Sink, args: argparse.Namespace) -> dict[str, Any]:
     env = dict(args.env)
     with (
         tempfile.TemporaryDirectory(prefix="bench-http-") as tmp,
-        database(engine, args.database_url) as url,
+        engine_database(engine, args.database_url) as url,
         running_serve(Path(tmp), url, env) as serve,
     ):
         connection = {"name": "sink", "server": "127.0.0.1", "port": sink.port}

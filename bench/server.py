@@ -7,6 +7,7 @@ dropped, in ``finally`` blocks.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -17,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +36,12 @@ STOP_SECONDS = 30
 
 @dataclass(frozen=True)
 class Serve:
-    """A running ``serve``: its base URL, an admin key, and the file holding its output."""
+    """A running ``serve``: its base URL, an admin key, the file holding its output, its pid."""
 
     base: str
     key: str
     log: Path
+    pid: int = 0
 
     def request(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
         """One JSON request with the admin key; returns (status, decoded body or None)."""
@@ -96,31 +98,91 @@ def scratch_postgres(admin_url: str) -> Iterator[str]:
             admin.execute(drop.format(sql.Identifier(name)))
 
 
+def _environment(database_url: str | None, env: Mapping[str, str] | None) -> dict[str, str]:
+    """This process's environment without its ``SMTP_CONNECTOR_*`` settings, plus ``env``."""
+    settings = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_CONNECTOR_")}
+    if database_url:  # in the environment, not the command line: it may hold a password
+        settings["SMTP_CONNECTOR_DATABASE_URL"] = database_url
+    settings.update(env or {})
+    return settings
+
+
+@contextmanager
+def engine_database(engine: str, admin_url: str | None) -> Iterator[str | None]:
+    """The database URL for ``serve`` on ``engine``: None for SQLite (in its data directory),
+    or a scratch PostgreSQL database on the server of ``admin_url``, dropped on exit."""
+    if engine == "sqlite":
+        yield None
+        return
+    if engine != "postgresql" or not admin_url:
+        raise SystemExit(f"engine {engine!r}: expected sqlite, or postgresql with --database-url")
+    with scratch_postgres(admin_url) as url:
+        yield url
+
+
+def setting(pair: str) -> tuple[str, str]:
+    """A ``--env SMTP_CONNECTOR_NAME=VALUE`` option as (name, value)."""
+    name, equals, value = pair.partition("=")
+    if not equals or not name.startswith("SMTP_CONNECTOR_"):
+        raise argparse.ArgumentTypeError("expected SMTP_CONNECTOR_NAME=VALUE")
+    return name, value
+
+
 @contextmanager
 def running_serve(
-    workdir: Path, database_url: str | None = None, env: Mapping[str, str] | None = None
+    workdir: Path,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    worker: bool = True,
+    options: Sequence[str] = (),
 ) -> Iterator[Serve]:
     """``serve --no-inbox`` on a free port with its data in ``workdir``; stopped on exit.
 
     ``database_url``: None for SQLite in ``workdir``. ``env`` adds ``SMTP_CONNECTOR_*``
-    settings (the caller's own are not inherited). Raises SystemExit with the end of its output
-    if it does not answer /healthz in time.
+    settings (the caller's own are not inherited). ``worker=False`` runs the API alone
+    (``--no-worker``); ``options`` are more ``serve`` options. Raises SystemExit with the end of
+    its output if it does not answer /healthz in time.
     """
     port, key = free_port(), "sck_bench_" + secrets.token_hex(16)
-    settings = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_CONNECTOR_")}
+    settings = _environment(database_url, env)
     settings["SMTP_CONNECTOR_ADMIN_API_KEY"] = key
-    if database_url:  # in the environment, not the command line: it may hold a password
-        settings["SMTP_CONNECTOR_DATABASE_URL"] = database_url
-    settings.update(env or {})
     args = [*cli(), "serve", "--no-inbox", "--port", str(port), "--data-dir", str(workdir)]
+    args += [*([] if worker else ["--no-worker"]), *options]
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=settings)
     try:
-        serve = Serve(f"http://127.0.0.1:{port}", key, log)
+        serve = Serve(f"http://127.0.0.1:{port}", key, log, process.pid)
         _wait_healthy(serve, process)
         yield serve
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def running_worker(
+    workdir: Path,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    options: Sequence[str] = (),
+    log_name: str = "worker.log",
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``smtp-connector worker`` on the data (and database) of a ``serve`` in ``workdir``.
+
+    Yields the process at once (it starts delivering as soon as it has started); on exit it is
+    sent SIGTERM (it drains), then killed after STOP_SECONDS. Its output goes to ``log_name``
+    in ``workdir``.
+    """
+    args = [*cli(), "worker", "--data-dir", str(workdir), *options]
+    with (workdir / log_name).open("wb") as out:
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env=_environment(database_url, env)
+        )
+    try:
+        yield process
     finally:
         _stop(process)
 

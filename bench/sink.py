@@ -90,6 +90,9 @@ class Sink:
         """Messages the sink has received so far (stays 0 unless started with ``count=True``)."""
         self.last_arrival = 0.0
         """``time.perf_counter()`` when ``received`` last grew."""
+        self.first_arrival: float | None = None
+        """``time.perf_counter()`` of the first arrival since ``watch_first()``, or None."""
+        self._watching_from: int | None = None
         self._reader: threading.Thread | None = None
 
     def _follow(self, stream: IO[bytes]) -> None:
@@ -102,6 +105,14 @@ class Sink:
             if found and int(found[-1]) > self.received:
                 self.last_arrival = time.perf_counter()
                 self.received = int(found[-1])
+                since = self._watching_from
+                if since is not None and self.first_arrival is None and self.received > since:
+                    self.first_arrival = self.last_arrival
+
+    def watch_first(self) -> None:
+        """Record in ``first_arrival`` when the next message arrives (None until then)."""
+        self.first_arrival = None
+        self._watching_from = self.received
 
     def wait_for(self, count: int, timeout: float = 5) -> bool:
         """Wait until ``received`` reaches ``count`` (its reader may lag a moment behind the
