@@ -114,7 +114,7 @@ def drain_part(engine: str, sink: Sink, args: argparse.Namespace, run: dict[str,
                 note(f"{part}: filling the outbox with {n:,} messages (send-batch)")
                 results[f"{part}_fill"] = fill(serve, n, timeout)
                 note(f"{part}: draining {n:,} with {args.drain_workers} worker(s)")
-                results[part] = drain(serve, sink, Path(tmp), url, args, n, timeout)
+                results[part] = drain(serve, sink, Path(tmp), url, args, n, timeout, note)
                 if results[part]["timed_out"]:
                     note(f"{part}: {results[part]['delivered']:,} delivered within {timeout} s")
                     break

@@ -4,7 +4,9 @@ A ``serve --no-worker`` fills the outbox through ``send-batch`` (nothing is deli
 then ``smtp-connector worker`` processes are started on the same data and database and timed
 until the sink has every message. The rate runs from the first message's arrival to the last's
 (so a worker's start-up, reported apart, is not in it); each worker's resident memory is sampled
-while it drains and its kernel peak (``VmHWM``) read before it is stopped.
+while it drains and its kernel peak (``VmHWM``) read before it is stopped. Every PROGRESS_SECONDS
+the count delivered so far and the workers' memory are noted (a rate that falls as the drain
+goes on shows in them).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from sink import Sink
 
 FILL_BATCH = 500
 FILL_CLIENTS = 4
+PROGRESS_SECONDS = 60
 
 
 def fill(serve: Serve, n: int, timeout: float) -> dict[str, Any]:
@@ -62,6 +66,7 @@ def drain(
     args: Any,
     n: int,
     timeout: float,
+    note: Callable[[str], None],
 ) -> dict[str, Any]:
     """Start ``args.drain_workers`` workers and wait (at most ``timeout``) until the sink has
     ``n`` more messages; the workers are stopped (SIGTERM, by pid) before this returns."""
@@ -80,10 +85,18 @@ def drain(
             )
             workers.append(process)
             samplers.append(stack.enter_context(RssSampler(process.pid, 0.25)))
+        progress: list[dict[str, float]] = []
         deadline = time.monotonic() + timeout
+        next_note = time.monotonic() + PROGRESS_SECONDS
         while sink.received < before + n and time.monotonic() < deadline:
             if all(worker.poll() is not None for worker in workers):
                 break
+            if time.monotonic() >= next_note:
+                next_note += PROGRESS_SECONDS
+                rss = sum(status_bytes(w.pid, "VmRSS") or 0 for w in workers) / MB
+                at = {"seconds": time.perf_counter() - started, "delivered": sink.received - before}
+                progress.append(at | {"workers_rss_mb": rss})
+                note(f"{at['delivered']:,} of {n:,} delivered; workers' RSS {rss:,.0f} MB")
             time.sleep(0.05)
         peaks = [status_bytes(worker.pid, "VmHWM") for worker in workers]
         exits = [worker.poll() for worker in workers]
@@ -104,4 +117,5 @@ def drain(
         "worker_sampled_rss_mb": max(s.peak for s in samplers) / MB if samplers else None,
         "worker_exit_codes_before_stop": exits,
         "timed_out": delivered < n,
+        "progress": progress,
     }
