@@ -120,7 +120,13 @@ class GroupCommit:
             except queue.Empty:
                 pass
             if batch:
-                self._commit(batch)
+                try:
+                    self._commit(batch)
+                except Exception as exc:  # a bug here must not strand every later caller
+                    log_event("store.group_commit_crashed", logging.ERROR, error=type(exc).__name__)
+                    for job in batch:
+                        if not job.done.done():
+                            job.done.set_exception(exc)
                 continue
             with self._lock:
                 if self._queue.empty():
