@@ -39,7 +39,6 @@ from typing import Any
 
 from drain import drain, fill
 from http_cases import run_http
-from memory import MB
 from message import ATTACHMENT, HTML, SEND
 from peers import run_peers
 from server import Serve, engine_database, running_serve, setting
@@ -150,8 +149,8 @@ def parse_args() -> argparse.Namespace:
     add("--async-clients", default="32,256", help="one async case per count (default 32,256)")
     add("--batch-size", type=int, default=100)
     add("--batch-clients", type=int, default=8)
-    add("--large-mb", type=float, default=1, help="the large attachment case (MB)")
-    add("--memory-mb", type=float, default=25, help="the peak-memory attachment (MB)")
+    add("--large-bytes", type=int, default=1_000_000, help="the large attachment (1 MB)")
+    add("--memory-bytes", type=int, default=25_000_000, help="the peak-memory one (25 MB)")
     add("--drain-workers", type=int, default=1, help="worker processes draining the outbox")
     add("--env", action="append", type=setting, default=[], help="SMTP_CONNECTOR_X=V for all")
     add("--serve-option", action="append", default=[], help="one more `serve` argument")
@@ -173,7 +172,6 @@ def parse_args() -> argparse.Namespace:
     args.skip = [part for part in args.skip.split(",") if part]
     if unknown := set(args.skip) - set(PARTS):
         parser.error(f"--skip: unknown {', '.join(sorted(unknown))}")
-    args.large_bytes, args.memory_bytes = int(args.large_mb * MB), int(args.memory_mb * MB)
     return args
 
 

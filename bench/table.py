@@ -23,7 +23,7 @@ def _labels(report: dict[str, Any]) -> dict[str, str]:
     labels |= {f"async_{c}": f"HTTP async send, {c} clients" for c in p["async_clients"]}
     labels["batch"] = f"HTTP send-batch of {p['batch_size']}, {p['batch_clients']} clients"
     labels["sync"] = f"HTTP sync send, {p['clients']} clients"
-    size = p["large_bytes"] / 1024 / 1024
+    size = p["large_bytes"] / 1e6
     labels["large"] = f"HTTP async send, {size:g} MB attachment, {p['clients']} clients"
     labels["healthz"] = f"GET /healthz, {p['clients']} clients (HTTP ceiling)"
     return labels
@@ -80,8 +80,8 @@ def memory_rows(report: dict[str, Any]) -> Iterator[list[str]]:
     for run in report["engines"]:
         engine = ENGINES.get(run["engine"], run["engine"])
         memory = run.get("http", {}).get("memory")
-        if memory and memory.get("growth_mb") is not None:
-            size = memory["attachment_bytes"] / 1024 / 1024
+        if memory and memory.get("accepted_messages") == 1 and memory["growth_mb"] is not None:
+            size = memory["attachment_bytes"] / 1e6
             figure = (
                 f"+{memory['growth_mb']:,.0f} MB = {memory['growth_per_attachment']:.1f}x the"
                 f" attachment (peak {memory['peak_rss_mb']:,.0f} MB, {memory['peak_from']})"
@@ -99,6 +99,25 @@ def memory_rows(report: dict[str, Any]) -> Iterator[list[str]]:
                 figure += f" (unfinished: {backlog['delivered']:,} delivered)"
             what = f"worker RSS draining a backlog of {p['backlog']:,}"
             yield [what, engine, figure]
+
+
+def notes(report: dict[str, Any]) -> Iterator[str]:
+    """What a reader must know besides the figures: errors, answers other than 200 and 202,
+    messages a peer sent that the sink did not count."""
+    for name, peer in report["peers"].items():
+        if "sink_received" in peer and peer["sink_received"] != peer["messages"]:
+            yield f"{SHORT[name]}: the sink received {peer['sink_received']:,}"
+    for run in report["engines"]:
+        engine = ENGINES.get(run["engine"], run["engine"])
+        for name, case in run.get("http", {}).items():
+            if "error" in case:
+                yield f"{engine} {name}: {case['error']}"
+                continue
+            others = {k: v for k, v in case.get("statuses", {}).items() if k not in ("200", "202")}
+            if others and name != "healthz":
+                yield f"{engine} {name}: other answers {others} {case['unexpected_answers']}"
+        for error in run.get("errors", []):
+            yield f"{engine}: {error}"
 
 
 def _headers(report: dict[str, Any]) -> list[str]:
@@ -129,9 +148,8 @@ def print_text(report: dict[str, Any], out: TextIO) -> None:
         print("  ".join(cells), file=out)
     for what, engine, figure in memory_rows(report):
         print(f"{what} ({engine}): {figure}", file=out)
-    for run in report["engines"]:
-        for error in run.get("errors", []):
-            print(f"{run['engine']}: {error}", file=out)
+    for line in notes(report):
+        print(line, file=out)
 
 
 def _markdown(table: list[list[str]], right_from: int) -> Iterator[str]:
@@ -152,3 +170,8 @@ def print_markdown(report: dict[str, Any], out: TextIO) -> None:
         print(file=out)
         for line in _markdown([["memory", "engine", "figure"], *memory], 3):
             print(line, file=out)
+    found = list(notes(report))
+    if found:
+        print(file=out)
+    for line in found:
+        print(f"- {line}", file=out)
