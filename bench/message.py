@@ -18,7 +18,6 @@ HTML = "<html><body>\n" + "".join(PARAGRAPH.format(i) for i in range(1, 41)) + "
 TEXT = "A new lead was created."
 ATTACHMENT = bytes(range(256)) * 12
 CONTENT = Content(html=HTML, text=TEXT, attachment=ATTACHMENT)
-MB = 1024 * 1024
 
 
 def send_body(attachment: bytes = ATTACHMENT) -> dict[str, Any]:
