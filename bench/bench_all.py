@@ -29,11 +29,13 @@ import json
 import os
 import platform
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,31 @@ SIZES = {  # option: (full run, --quick)
 }
 PARTS = ("memory", "healthz", "async", "batch", "sync", "large", "drain", "backlog")
 Note = Callable[[str], None]
+NOTED_PACKAGES = ("smtp-connector", "uvicorn", "uvloop", "httptools", "sqlalchemy", "aiosmtplib")
+
+
+def code() -> dict[str, Any]:
+    """The commit measured (with ``dirty`` when the work tree differs from it) and the versions
+    of the packages that set the pace (None: not installed)."""
+    found: dict[str, Any] = {"commit": None, "dirty": None}
+    here = Path(__file__).resolve().parent
+    try:
+        git = ["git", "-C", str(here)]
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, timeout=10
+        )
+        status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, timeout=10)
+        if head.returncode == 0:
+            found = {"commit": head.stdout.decode().strip(), "dirty": bool(status.stdout.strip())}
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    versions: dict[str, str | None] = {}
+    for name in NOTED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return found | {"packages": versions}
 
 
 def _connect(serve: Serve, sink: Sink, extra: str) -> None:
@@ -193,6 +220,7 @@ def measure(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(terse=True)},
         "load_average_before": os.getloadavg()[0],  # other work on the machine skews figures
         "python": platform.python_version(),
+        "code": code(),
         "parameters": {k: v for k, v in vars(args).items() if k not in PRIVATE and not callable(v)},
         "message": {"html_chars": len(HTML), "paragraphs": 40, "attachment": len(ATTACHMENT)},
         "request_bytes": len(json.dumps(SEND).encode()),

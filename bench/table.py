@@ -127,8 +127,12 @@ def _headers(report: dict[str, Any]) -> list[str]:
 
 def title(report: dict[str, Any]) -> str:
     machine, message = report["machine"], report["message"]
+    commit = report.get("code", {}).get("commit")
+    if commit and report["code"].get("dirty"):
+        commit += "+changes"
     return (
-        f"bench_all {report['date']} ({'quick' if report['parameters']['quick'] else 'full'}"
+        f"bench_all {report['date']}{f' at {commit}' if commit else ''}"
+        f" ({'quick' if report['parameters']['quick'] else 'full'}"
         f" run, {report.get('duration_seconds', 0) / 60:.0f} min), {machine['cpus']} CPUs,"
         f" load average {report['load_average_before']:.1f} before,"
         f" {report.get('load_average_after', 0):.1f} after; sink: {report['sink']}; message:"
