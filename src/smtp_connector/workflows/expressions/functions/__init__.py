@@ -1,0 +1,4 @@
+"""The expression language's functions, one module per group, all in one registry.
+
+Importing this package imports every group module, so ``REGISTRY`` is complete.
+"""
