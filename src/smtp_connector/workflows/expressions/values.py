@@ -41,12 +41,7 @@ def is_number(value: Any) -> bool:
 def plain_json(value: Any) -> Any:
     """``value`` with every ``Decimal`` turned into a float, for ``json.dumps`` and storage."""
     if isinstance(value, Decimal):
-        as_float = float(value)
-        return (
-            int(as_float)
-            if value == value.to_integral_value() and abs(as_float) < 2**53
-            else as_float
-        )
+        return float(value)
     if isinstance(value, list):
         return [plain_json(item) for item in value]
     if isinstance(value, dict):
