@@ -2,3 +2,12 @@
 
 Importing this package imports every group module, so ``REGISTRY`` is complete.
 """
+
+from smtp_connector.workflows.expressions.functions import logic, workflow
+
+# ---------------------------------------------------------------------------------------------
+# Group modules from the other branches: add one import line each when they are merged.
+#   strings, collections, conversion, math, uri, objects, dates
+# ---------------------------------------------------------------------------------------------
+
+__all__ = ["logic", "workflow"]
