@@ -16,7 +16,10 @@ USAGE = "Please see https://aka.ms/logicexpressions for usage details."
 
 
 class ExpressionError(Exception):
-    """Root of the expression language's errors."""
+    """Root of the expression language's errors; ``pointer`` is the JSON pointer (RFC 6901) of
+    the failing string inside the value that ``compile_value`` compiled ("" when not known)."""
+
+    pointer: str = ""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
