@@ -278,3 +278,10 @@ def test_iter_strings_yields_pointers_in_document_order() -> None:
     value = {"a": ["x", {"b/c": "y"}], "d~": "z", "n": 1}
     assert list(iter_strings(value)) == [("/a/0", "x"), ("/a/1/b~1c", "y"), ("/d~0", "z")]
     assert list(iter_strings("top")) == [("", "top")]
+
+
+def test_a_function_failing_outside_the_language_fails_the_expression_not_the_engine() -> None:
+    # A signalling NaN makes Python's decimal comparison raise InvalidOperation: the kind of
+    # surprise a function can hit on odd data. It must surface as an evaluation error.
+    message = failure("@equals(parameters('p'), 1)", with_parameter(Decimal("sNaN")))
+    assert message.startswith("The template language function 'equals' failed to evaluate")
