@@ -2,3 +2,5 @@
 
 Importing this package imports every group module, so ``REGISTRY`` is complete.
 """
+
+from smtp_connector.workflows.expressions.functions import dates as dates
