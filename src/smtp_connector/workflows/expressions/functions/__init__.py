@@ -3,11 +3,11 @@
 Importing this package imports every group module, so ``REGISTRY`` is complete.
 """
 
-from smtp_connector.workflows.expressions.functions import logic, workflow
+from smtp_connector.workflows.expressions.functions import dates, logic, workflow
 
 # ---------------------------------------------------------------------------------------------
 # Group modules from the other branches: add one import line each when they are merged.
-#   strings, collections, conversion, math, uri, objects, dates
+#   strings, collections, conversion, math, uri, objects
 # ---------------------------------------------------------------------------------------------
 
-__all__ = ["logic", "workflow"]
+__all__ = ["dates", "logic", "workflow"]
