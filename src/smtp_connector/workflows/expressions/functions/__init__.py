@@ -2,3 +2,10 @@
 
 Importing this package imports every group module, so ``REGISTRY`` is complete.
 """
+
+from smtp_connector.workflows.expressions.functions import (  # noqa: F401  (registration)
+    collections,
+    conversion,
+    encodings,
+    objects,
+)
