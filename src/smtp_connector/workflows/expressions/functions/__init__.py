@@ -8,4 +8,6 @@ from smtp_connector.workflows.expressions.functions import (  # noqa: F401  (reg
     conversion,
     encodings,
     objects,
+    string_search,
+    strings,
 )
