@@ -7,7 +7,9 @@ from smtp_connector.workflows.expressions.functions import (  # noqa: F401  (reg
     collections,
     conversion,
     encodings,
+    math,
     objects,
     string_search,
     strings,
+    uri,
 )
