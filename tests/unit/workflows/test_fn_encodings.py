@@ -163,3 +163,18 @@ def test_uri_component_round_trip(text: str) -> None:
         return
     assert call("uriComponentToString", call("uriComponent", text)) == text
     assert call("dataUriToString", call("dataUri", text)) == text
+
+
+@pytest.mark.parametrize("charset", ["base64", "hex", "x\x00y"])
+def test_a_charset_that_is_not_a_text_encoding_is_refused(charset: str) -> None:
+    assert "cannot decode the charset" in failure(
+        "dataUriToString", f"data:text/plain;charset={charset};base64,dGVzdA=="
+    )
+    content = {"$content-type": f"text/plain;charset={charset}", "$content": "dGVzdA=="}
+    assert call("string", content) == "test"
+
+
+def test_binary_content_in_another_charset_is_decoded_with_it() -> None:
+    content = {"$content-type": "text/plain;charset=utf-16-le", "$content": "aABpAA=="}
+    assert call("string", content) == "hi"
+    assert call("dataUriToString", "data:text/plain;charset=latin-1;base64,6Q==") == "é"

@@ -147,3 +147,9 @@ def test_fixed_point_matches_exact_half_up_rounding(number: float, places: int) 
     text = call("formatNumber", number, f"F{places}")
     exact = Decimal(number).quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_UP")
     assert Decimal(text) == exact
+
+
+def test_an_enormous_format_string_is_refused() -> None:
+    with pytest.raises(ExpressionLimitExceeded):
+        call("formatNumber", 1, "0" * 100_001)
+    assert call("formatNumber", 1, "0" * 100_000) == "0" * 99_999 + "1"

@@ -222,3 +222,11 @@ def test_large_inputs_give_exact_results() -> None:
     assert call("replace", big, "a", "bc") == "bc" * 2_000_000
     assert call("toUpper", "é" * 1_000_000) == "É" * 1_000_000
     assert call("trim", " " * 1_000_000 + "x" + "\u3000" * 1_000_000) == "x"
+
+
+def test_text_of_a_value_nested_too_deeply_is_a_limit_error() -> None:
+    nested: list[object] = []
+    for _ in range(5_000):
+        nested = [nested]
+    with pytest.raises(ExpressionLimitExceeded):
+        call("concat", nested)

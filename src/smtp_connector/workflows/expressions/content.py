@@ -15,6 +15,7 @@ import binascii
 import codecs
 from typing import Any
 
+from smtp_connector.workflows.expressions.errors import ExpressionLimitExceeded
 from smtp_connector.workflows.expressions.render import to_text
 
 CONTENT_TYPE = "$content-type"
@@ -62,30 +63,48 @@ def binary_bytes(value: dict[str, Any]) -> bytes:
 
 
 def charset_of(content_type: str) -> str:
-    """The Python codec named by the ``charset`` parameter (UTF-8 when absent or unknown)."""
+    """The Python text codec named by the ``charset`` parameter (UTF-8 when absent, unknown, or
+    not a text encoding, such as ``base64``)."""
     for parameter in content_type.split(";")[1:]:
         key, _, name = parameter.partition("=")
         if key.strip().lower() == "charset":
-            try:
-                return codecs.lookup(name.strip().strip('"')).name
-            except LookupError:
-                return "utf-8"
+            return text_codec(name.strip().strip('"')) or "utf-8"
     return "utf-8"
+
+
+def text_codec(name: str) -> str | None:
+    """The Python name of the text encoding called ``name``, or ``None``."""
+    try:
+        codec = codecs.lookup(name).name
+        b"ab".decode(codec, errors="replace")
+    except (LookupError, ValueError):  # ValueError: a name with NUL; UnicodeError is one too
+        return None
+    return codec
 
 
 def decode_text(data: bytes, content_type: str) -> str:
     """``data`` as text in the content type's charset, bad bytes as U+FFFD (as .NET does)."""
-    return data.decode(charset_of(content_type), errors="replace")
+    codec = charset_of(content_type)
+    try:
+        return data.decode(codec, errors="replace")
+    except ValueError:  # a codec that cannot replace (idna): read the bytes as UTF-8
+        return data.decode("utf-8", errors="replace")
 
 
 def text_of(value: Any) -> str:
-    """The text the runtime makes of ``value``: decoded content, else ``render.to_text``."""
+    """The text the runtime makes of ``value``: decoded content, else ``render.to_text``.
+
+    Raises ``ExpressionLimitExceeded`` for a value nested too deeply to write as JSON.
+    """
     if is_binary(value):
         try:
             return decode_text(binary_bytes(value), value[CONTENT_TYPE])
         except InvalidBase64:
             pass
-    return to_text(value)
+    try:
+        return to_text(value)
+    except RecursionError:
+        raise ExpressionLimitExceeded("The value is nested too deeply to write as text.") from None
 
 
 def bytes_of(value: Any) -> bytes:

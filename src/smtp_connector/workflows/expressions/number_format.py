@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from smtp_connector.workflows.expressions.errors import ExpressionLimitExceeded
 from smtp_connector.workflows.expressions.number_culture import NumberCulture
 from smtp_connector.workflows.expressions.number_custom import format_custom
 from smtp_connector.workflows.expressions.number_digits import (
@@ -34,12 +35,18 @@ from smtp_connector.workflows.expressions.number_digits import (
 Number = int | float | Decimal
 
 _MAX_PRECISION = 999_999_999
+FORMAT_LIMIT = 100_000
+"""Longest format string accepted: a custom format becomes one token per character [inferred]."""
 
 __all__ = ["FormatError", "format_number"]
 
 
 def format_number(value: Number, fmt: str, culture: NumberCulture) -> str:
     """``value.ToString(fmt, culture)``; raises ``FormatError`` or ``ExpressionLimitExceeded``."""
+    if len(fmt) > FORMAT_LIMIT:
+        raise ExpressionLimitExceeded(
+            f"The number format is {len(fmt)} characters long; the limit is {FORMAT_LIMIT}."
+        )
     if isinstance(value, float) and not math.isfinite(value):
         if math.isnan(value):
             return culture.nan

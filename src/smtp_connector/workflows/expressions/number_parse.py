@@ -1,11 +1,11 @@
 """.NET number parsing (``Double.TryParse``, ``Int64.TryParse``, ``Decimal.TryParse``) by styles.
 
 ``float('10,000.333')`` is 10000.333 and ``float('10.000,333', 'de-DE')`` too: the runtime parses
-with .NET ``NumberStyles`` in a culture. The rules reproduced, one character at a time (linear,
-no regular expression): white space (TAB..CR and space) at either end, a sign in front and/or
-behind, digits with group separators once a digit has been seen and before the decimal point,
-one decimal point, an exponent, and at least one digit. A string that is only the culture's NaN
-or infinity symbol (any case, optionally signed) is NaN or infinity.
+with .NET ``NumberStyles`` in a culture. The rules reproduced, in one linear pass (the only
+regular expression matches a run of digits): white space (TAB..CR and space) at either end, a
+sign in front and/or behind, digits with group separators once a digit has been seen and before
+the decimal point, one decimal point, an exponent, and at least one digit. A string that is
+only the culture's NaN or infinity symbol (any case, optionally signed) is NaN or infinity.
 
 ``parse`` returns a ``Parsed`` number (sign, digits, exponent), exact, so that each caller rounds
 once as .NET does: a double for ``float()``, ``int()`` and ``isFloat()``, a decimal for
@@ -15,12 +15,14 @@ once as .NET does: a double for ``float()``, ``int()`` and ``isFloat()``, a deci
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from smtp_connector.workflows.expressions.number_culture import NumberCulture
 
-_WHITE = frozenset("\t\n\v\f\r ")
+_WHITE = "\t\n\v\f\r "
+_DIGIT_RUN = re.compile("[0-9]+")
 _EXPONENT_CAP = 100_000
 """Exponents beyond this make every double 0 or infinity; keeping them small keeps maths cheap."""
 
@@ -75,12 +77,7 @@ class Parsed:
 
 def parse(text: str, culture: NumberCulture, styles: Styles) -> Parsed | None:
     """The number ``text`` spells in ``culture`` under ``styles``, or ``None``."""
-    start, end = 0, len(text)
-    while start < end and text[start] in _WHITE:
-        start += 1
-    while end > start and text[end - 1] in _WHITE:
-        end -= 1
-    body = text[start:end]
+    body = text.strip(_WHITE)
     return _number(body, culture, styles) or _special(body, culture, styles)
 
 
@@ -102,19 +99,19 @@ def _sign(text: str, at: int, culture: NumberCulture) -> tuple[bool | None, int]
 def _number(text: str, culture: NumberCulture, styles: Styles) -> Parsed | None:
     negative, pos = _sign(text, 0, culture)
     digits: list[str] = []
-    point_at: int | None = None
+    point_at: int | None = None  # digits read before the decimal point, once it is seen
     seen_digit = False
     size = len(text)
     while pos < size:
-        ch = text[pos]
-        if "0" <= ch <= "9":
-            digits.append(ch)
+        run = _DIGIT_RUN.match(text, pos)
+        if run is not None:
+            digits.append(run.group())
             seen_digit = True
-            pos += 1
+            pos = run.end()
             continue
         after = _match(text, pos, culture.decimal) if styles.decimal_point else -1
         if after >= 0 and point_at is None:
-            point_at = len(digits)
+            point_at = sum(map(len, digits))
             pos = after
             continue
         after = _match(text, pos, culture.group) if styles.thousands else -1
@@ -131,8 +128,9 @@ def _number(text: str, culture: NumberCulture, styles: Styles) -> Parsed | None:
         negative, pos = _sign(text, pos, culture)
     if pos != size:
         return None
-    fraction = len(digits) - point_at if point_at is not None else 0
-    return Parsed(bool(negative), "".join(digits), exponent - fraction)
+    joined = "".join(digits)
+    fraction = len(joined) - point_at if point_at is not None else 0
+    return Parsed(bool(negative), joined, exponent - fraction)
 
 
 def _exponent(text: str, pos: int, culture: NumberCulture, e_at: int) -> tuple[int, int]:

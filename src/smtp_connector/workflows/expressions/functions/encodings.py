@@ -10,7 +10,6 @@ Logic Apps itself gives them in JSON (see ``content.py``): ``binary('hi')`` is
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, unquote, unquote_to_bytes
@@ -24,6 +23,7 @@ from smtp_connector.workflows.expressions.content import (
     decode_text,
     encode_base64,
     is_binary,
+    text_codec,
 )
 from smtp_connector.workflows.expressions.context import EvaluationContext
 from smtp_connector.workflows.expressions.functions.checks import (
@@ -133,11 +133,8 @@ def parse_data_uri(name: str, uri: str) -> tuple[str, bytes]:
 def _check_charset(name: str, content_type: str) -> None:
     for parameter in content_type.split(";")[1:]:
         key, _, value = parameter.partition("=")
-        if key.strip().lower() == "charset":
-            try:
-                codecs.lookup(value.strip())
-            except LookupError:
-                raise failure(name, f"cannot decode the charset '{excerpt(value)}'.") from None
+        if key.strip().lower() == "charset" and text_codec(value.strip()) is None:
+            raise failure(name, f"cannot decode the charset '{excerpt(value)}'.")
 
 
 @function("dataUriToString", 1)
