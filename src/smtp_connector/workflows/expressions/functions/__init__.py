@@ -3,11 +3,30 @@
 Importing this package imports every group module, so ``REGISTRY`` is complete.
 """
 
-from smtp_connector.workflows.expressions.functions import dates, logic, workflow
+from smtp_connector.workflows.expressions.functions import (
+    collections,
+    conversion,
+    dates,
+    encodings,
+    logic,
+    math,
+    objects,
+    string_search,
+    strings,
+    uri,
+    workflow,
+)
 
-# ---------------------------------------------------------------------------------------------
-# Group modules from the other branches: add one import line each when they are merged.
-#   strings, collections, conversion, math, uri, objects
-# ---------------------------------------------------------------------------------------------
-
-__all__ = ["dates", "logic", "workflow"]
+__all__ = [
+    "collections",
+    "conversion",
+    "dates",
+    "encodings",
+    "logic",
+    "math",
+    "objects",
+    "string_search",
+    "strings",
+    "uri",
+    "workflow",
+]
