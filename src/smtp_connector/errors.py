@@ -9,10 +9,14 @@ Domain code raises these; only ``api/problems.py`` turns them into HTTP answers.
     ├── NotFound                      a named thing does not exist: 404
     │   ├── ConnectionNotFound
     │   ├── ApiKeyNotFound
-    │   └── MessageNotFound
+    │   ├── MessageNotFound
+    │   ├── WorkflowNotFound
+    │   ├── TriggerNotFound
+    │   └── RunNotFound
     ├── Conflict                      the request clashes with the current state: 409
     │   ├── AlreadyExists             a name is taken
-    │   └── IdempotencyMismatch       the same Idempotency-Key with a different body
+    │   ├── IdempotencyMismatch       the same Idempotency-Key with a different body
+    │   └── WorkflowDisabled          a disabled workflow's trigger was called
     ├── RateLimited                   too many calls for a connection: 429 (``retry_after``)
     ├── SenderNotAllowed              From is outside the connection's allow-list: 403
     ├── HostNotAllowed                the SMTP server is outside the operator's allow-list: 403
@@ -43,10 +47,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One wrong field: a dotted or indexed path such as ``Attachments[2].ContentData``."""
+    """One wrong field: a dotted or indexed path such as ``Attachments[2].ContentData``, or a
+    JSON pointer (``/definition/actions/Send/inputs/body/Subject``) in a workflow definition;
+    ``column`` (1-based) points into an expression's text."""
 
     field: str
     message: str
+    column: int | None = None
 
 
 class ConnectorError(Exception):
@@ -95,6 +102,30 @@ class ConnectionNotFound(NotFound):
         self.name = name
 
 
+class WorkflowNotFound(NotFound):
+    code = "workflow_not_found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"There is no workflow named {name!r}.")
+        self.name = name
+
+
+class TriggerNotFound(NotFound):
+    code = "trigger_not_found"
+
+    def __init__(self, workflow: str, name: str) -> None:
+        super().__init__(f"The workflow {workflow!r} has no trigger named {name!r}.")
+        self.name = name
+
+
+class RunNotFound(NotFound):
+    code = "run_not_found"
+
+    def __init__(self, workflow: str, run: str) -> None:
+        super().__init__(f"The workflow {workflow!r} has no run {run!r}.")
+        self.run = run
+
+
 class ApiKeyNotFound(NotFound):
     code = "api_key_not_found"
 
@@ -121,6 +152,14 @@ class AlreadyExists(Conflict):
 
 class IdempotencyMismatch(Conflict):
     code = "idempotency_key_reused"
+
+
+class WorkflowDisabled(Conflict):
+    code = "workflow_disabled"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The workflow {name!r} is disabled; enable it to run its triggers.")
+        self.name = name
 
 
 class RateLimited(ConnectorError):

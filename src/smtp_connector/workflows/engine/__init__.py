@@ -1,0 +1,1 @@
+"""The durable machinery: runs, their action records, leases, and the executor."""

@@ -1,0 +1,416 @@
+"""Runs in the database: create (with the trigger's history), claim, record, finish, read.
+
+The lease discipline is the outbox's: a run is taken with a fresh token and a lease that its
+process renews; every write about the run names the token and changes nothing once another
+process took the run over (``LeaseLost``). Leases and due times use the database's clock.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from smtp_connector.errors import RunNotFound
+from smtp_connector.outbox.base import OutboxBase
+from smtp_connector.store.workflow_tables import ActionRecordRow, RunRow, TriggerHistoryRow
+from smtp_connector.workflows.engine.records import ActionResult
+from smtp_connector.workflows.expressions.values import plain_json
+from smtp_connector.workflows.statuses import Status
+
+T = TypeVar("T")
+_TICKS_CEILING = 10**20
+
+
+def _count(result: Any) -> int:
+    """Rows an UPDATE changed."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def new_run_id(now: datetime) -> str:
+    """Newest sorts first: 20 digits of reversed 100-ns ticks, then random digits and ``CU``."""
+    ticks = int(now.timestamp() * 10_000_000)
+    return f"{_TICKS_CEILING - ticks:020d}{secrets.randbelow(10**10):010d}CU"
+
+
+class LeaseLost(Exception):
+    """Another process has taken the run over; this one must stop working on it."""
+
+
+@dataclass(frozen=True)
+class RunLease:
+    run: str
+    token: str
+
+
+@dataclass(frozen=True)
+class NewRun:
+    trigger: dict[str, Any]
+    """The trigger record (name, outputs, times, status) the run starts from."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    id: str
+    workflow: str
+    version: int
+    status: Status
+    code: str | None
+    error: dict[str, Any] | None
+    trigger: dict[str, Any]
+    variables: dict[str, Any]
+    response: dict[str, Any] | None
+    cancel_requested: bool
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    due_at: datetime | None
+
+
+def run_from_row(row: RunRow) -> StoredRun:
+    return StoredRun(
+        row.id,
+        row.workflow,
+        row.version,
+        Status(row.status),
+        row.code,
+        row.error,
+        row.trigger,
+        row.variables or {},
+        row.response,
+        row.cancel_requested,
+        row.attempts,
+        row.created_at,
+        row.started_at,
+        row.ended_at,
+        row.due_at,
+    )
+
+
+def result_from_row(row: ActionRecordRow) -> ActionResult:
+    return ActionResult(
+        row.name,
+        row.repetition,
+        Status(row.status),
+        row.code,
+        row.error,
+        row.inputs,
+        row.outputs,
+        row.started_at,
+        row.ended_at,
+        row.state,
+        list(row.retry_history or []),
+    )
+
+
+class RunStore(OutboxBase):
+    """Runs, their action records and trigger histories."""
+
+    async def transaction(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a write transaction (of the group commit) from a coroutine."""
+        return await self._write_async(work)
+
+    def clock(self, session: Session) -> datetime:
+        return self._now(session, None)
+
+    @property
+    def dialect(self) -> str:
+        return self._db.dialect
+
+    def creation(
+        self,
+        workflow: str,
+        version: int,
+        runs: Sequence[NewRun],
+        history: dict[str, Any] | None,
+        owner: str | None,
+        lease_seconds: float,
+    ) -> Callable[[Session], tuple[list[str], list[RunLease]]]:
+        def unit(session: Session) -> tuple[list[str], list[RunLease]]:
+            now = self._now(session, None)
+            ids: list[str] = []
+            leases: list[RunLease] = []
+            for run in runs:
+                run_id = new_run_id(now)
+                token = secrets.token_hex(16) if owner else None
+                session.add(
+                    RunRow(
+                        id=run_id,
+                        workflow=workflow,
+                        version=version,
+                        status=Status.RUNNING.value,
+                        trigger=plain_json(run.trigger),
+                        variables={},
+                        cancel_requested=False,
+                        due_at=now,
+                        lease_owner=owner,
+                        lease_token=token,
+                        lease_expires_at=now + timedelta(seconds=lease_seconds) if owner else None,
+                        attempts=1 if owner else 0,
+                        created_at=now,
+                        started_at=now if owner else None,
+                    )
+                )
+                ids.append(run_id)
+                if token:
+                    leases.append(RunLease(run_id, token))
+            if history is None:  # a resubmitted run: no trigger fired
+                return ids, leases
+            session.add(
+                TriggerHistoryRow(
+                    id=new_run_id(now),
+                    workflow=workflow,
+                    runs=ids,
+                    fired=bool(ids),
+                    started_at=history.get("startedAt", now),
+                    ended_at=now,
+                    status=history.get("status", Status.SUCCEEDED.value),
+                    code=history.get("code"),
+                    error=history.get("error"),
+                    trigger=history["trigger"],
+                    scheduled_at=history.get("scheduledAt"),
+                )
+            )
+            return ids, leases
+
+        return unit
+
+    def create(
+        self,
+        workflow: str,
+        version: int,
+        runs: Sequence[NewRun],
+        history: dict[str, Any] | None,
+        *,
+        owner: str | None,
+        lease_seconds: float,
+    ) -> tuple[list[str], list[RunLease]]:
+        """Commit ``runs`` and the trigger history entry that started them, in one transaction;
+        returns their ids and, with ``owner``, their leases.
+
+        With ``owner`` the runs are leased to it at once (the process that fired the trigger
+        runs them); without, any worker may take them. ``history`` holds ``trigger`` and may
+        hold ``startedAt``, ``scheduledAt``, ``status``, ``code`` and ``error``.
+        """
+        return self._write(self.creation(workflow, version, runs, history, owner, lease_seconds))
+
+    async def create_async(
+        self,
+        workflow: str,
+        version: int,
+        runs: Sequence[NewRun],
+        history: dict[str, Any] | None,
+        *,
+        owner: str | None,
+        lease_seconds: float,
+    ) -> tuple[list[str], list[RunLease]]:
+        """``create`` from a coroutine, through the group commit."""
+        return await self._write_async(
+            self.creation(workflow, version, runs, history, owner, lease_seconds)
+        )
+
+    def claim(self, owner: str, limit: int, lease_seconds: float) -> list[tuple[StoredRun, str]]:
+        """Lease up to ``limit`` runs that are due and not held (or whose holder's lease ran
+        out) to ``owner``; each with its fresh token."""
+
+        def unit(session: Session) -> list[tuple[StoredRun, str]]:
+            now = self._now(session, None)
+            query = (
+                select(RunRow.id)
+                .where(RunRow.due_at <= now)
+                .where((RunRow.lease_expires_at.is_(None)) | (RunRow.lease_expires_at < now))
+                .order_by(RunRow.due_at)
+                .limit(limit)
+            )
+            if self._db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.scalars(query))
+            claimed: list[tuple[StoredRun, str]] = []
+            for run_id in ids:
+                token = secrets.token_hex(16)
+                row = session.get(RunRow, run_id)
+                assert row is not None
+                row.lease_owner, row.lease_token = owner, token
+                row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+                row.attempts += 1
+                row.started_at = row.started_at or now
+                if row.status == Status.WAITING.value:
+                    row.status = Status.RUNNING.value
+                claimed.append((run_from_row(row), token))
+            return claimed
+
+        return self._write(unit)
+
+    def load(self, run_id: str) -> tuple[StoredRun, list[ActionResult]]:
+        with self._reading() as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise RunNotFound("?", run_id)
+            records = session.scalars(
+                select(ActionRecordRow).where(ActionRecordRow.run == run_id)
+            ).all()
+            return run_from_row(row), [result_from_row(r) for r in records]
+
+    async def record(
+        self,
+        lease: RunLease,
+        result: ActionResult,
+        variables: dict[str, Any] | None,
+        response: dict[str, Any] | None,
+    ) -> None:
+        """Save one action's record (and the run's variables or response with it), fenced."""
+
+        def unit(session: Session) -> None:
+            values: dict[str, Any] = {}
+            if variables is not None:
+                values["variables"] = plain_json(variables)
+            if response is not None:
+                values["response"] = plain_json(response)
+            if values:
+                changed = _count(
+                    session.execute(
+                        update(RunRow)
+                        .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)
+                        .values(**values)
+                    )
+                )
+            else:
+                changed = (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(RunRow)
+                        .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)
+                    )
+                    or 0
+                )
+            if not changed:
+                raise LeaseLost(lease.run)
+            row = session.get(ActionRecordRow, (lease.run, result.name, result.repetition))
+            if row is None:
+                row = ActionRecordRow(
+                    run=lease.run,
+                    name=result.name,
+                    repetition=result.repetition,
+                    seq=time.monotonic_ns() // 1000,
+                )
+                session.add(row)
+            row.status = result.status.value
+            row.code = result.code
+            row.error = result.error
+            row.inputs = plain_json(result.inputs)
+            row.outputs = plain_json(result.outputs)
+            row.state = plain_json(result.state)
+            row.retry_history = result.retry_history
+            row.started_at = result.started_at
+            row.ended_at = result.ended_at
+
+        await self._write_async(unit)
+
+    async def finish(
+        self,
+        lease: RunLease,
+        status: Status,
+        code: str | None,
+        error: dict[str, Any] | None,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """End the run (or, ``Waiting``, put it to sleep until ``wake_at``) and free it."""
+
+        def unit(session: Session) -> None:
+            now = self._now(session, None)
+            waiting = status is Status.WAITING
+            changed = _count(
+                session.execute(
+                    update(RunRow)
+                    .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)
+                    .values(
+                        status=status.value,
+                        code=code,
+                        error=error,
+                        due_at=wake_at if waiting else None,
+                        ended_at=None if waiting else now,
+                        lease_owner=None,
+                        lease_token=None,
+                        lease_expires_at=None,
+                    )
+                )
+            )
+            if not changed:
+                raise LeaseLost(lease.run)
+
+        await self._write_async(unit)
+
+    def extend(self, leases: Sequence[RunLease], lease_seconds: float) -> dict[str, bool]:
+        """Renew the leases this process still holds: run id -> cancel requested."""
+
+        def unit(session: Session) -> dict[str, bool]:
+            now = self._now(session, None)
+            held: dict[str, bool] = {}
+            for lease in leases:
+                changed = session.execute(
+                    update(RunRow)
+                    .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)
+                    .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+                    .returning(RunRow.cancel_requested)
+                ).scalar_one_or_none()
+                if changed is not None:
+                    held[lease.run] = bool(changed)
+            return held
+
+        return self._write(unit)
+
+    def release(self, lease: RunLease) -> None:
+        """Give the run back (shutting down): another process may take it at once."""
+
+        def unit(session: Session) -> None:
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)
+                .values(lease_owner=None, lease_token=None, lease_expires_at=None)
+            )
+
+        self._write(unit)
+
+    def request_cancel(self, workflow: str, run_id: str) -> StoredRun:
+        """Ask a run to stop: a held run stops at its next action; a run nobody holds (waiting
+        for a timer, or not yet taken) is cancelled here."""
+
+        def unit(session: Session) -> StoredRun:
+            now = self._now(session, None)
+            row = session.get(RunRow, run_id)
+            if row is None or row.workflow != workflow:
+                raise RunNotFound(workflow, run_id)
+            if row.ended_at is None:
+                row.cancel_requested = True
+                held = row.lease_expires_at is not None and row.lease_expires_at > now
+                if not held:
+                    row.status, row.code, row.ended_at, row.due_at = (
+                        Status.CANCELLED.value,
+                        "Cancelled",
+                        now,
+                        None,
+                    )
+            return run_from_row(row)
+
+        return self._write(unit)
+
+    def purge(self, before: datetime) -> int:
+        """Delete runs that ended before ``before`` (retention); returns how many."""
+
+        def unit(session: Session) -> int:
+            ids = list(
+                session.scalars(select(RunRow.id).where(RunRow.ended_at < before).limit(500))
+            )
+            if ids:
+                session.execute(delete(ActionRecordRow).where(ActionRecordRow.run.in_(ids)))
+                session.execute(delete(RunRow).where(RunRow.id.in_(ids)))
+            return len(ids)
+
+        return self._write(unit)

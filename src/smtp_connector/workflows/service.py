@@ -1,0 +1,339 @@
+"""The workflows' domain verbs, for the HTTP API and the CLI: save, read, enable, fire, run.
+
+Definitions are parsed once per saved version and kept (a run reads its version's compiled
+form). Firing a trigger commits the runs and the trigger's history entry in one transaction,
+then hands the runs to this process's run engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from anyio import to_thread
+
+from smtp_connector.connections import ConnectionStore
+from smtp_connector.errors import InvalidInput, TriggerNotFound, WorkflowDisabled
+from smtp_connector.workflows.definition.model import Definition, TriggerSpec
+from smtp_connector.workflows.definition.parse import parse_definition
+from smtp_connector.workflows.definition.problems import Problems
+from smtp_connector.workflows.documents import check_name, parse_document
+from smtp_connector.workflows.engine.records import iso
+from smtp_connector.workflows.engine.runner import RunEngine
+from smtp_connector.workflows.engine.store import NewRun, RunStore
+from smtp_connector.workflows.expressions import ExpressionError, StaticContext
+from smtp_connector.workflows.signing import callback, verify
+from smtp_connector.workflows.statuses import Status
+from smtp_connector.workflows.store import (
+    DISABLED,
+    ENABLED,
+    StoredWorkflow,
+    WorkflowStore,
+)
+from smtp_connector.workflows.triggers.recurrence import Scheduler, clocks_of
+from smtp_connector.workflows.triggers.request import HttpCall, trigger_outputs
+
+MAX_SPLIT = 5000
+"""Most runs one firing may start with ``splitOn``."""
+
+
+@dataclass(frozen=True)
+class Fired:
+    runs: list[str]
+    fired: bool
+    response: asyncio.Future[dict[str, Any] | None] | None = None
+    """Set when the run answers its caller (a Response action) and the caller should wait."""
+
+
+@dataclass(frozen=True)
+class FireFailed(Exception):
+    """The trigger's conditions or splitOn could not be evaluated: the history says why."""
+
+    message: str
+
+
+class WorkflowService:
+    def __init__(
+        self,
+        store: WorkflowStore,
+        runs: RunStore,
+        connections: ConnectionStore,
+        *,
+        owner: str,
+        lease_seconds: float,
+        cache_seconds: float,
+        response_seconds: float,
+    ) -> None:
+        self.store = store
+        self.runs = runs
+        self.connections = connections
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.cache_seconds = cache_seconds
+        self.response_seconds = response_seconds
+        self.engine: RunEngine | None = None
+        self.scheduler: Scheduler | None = None
+        self.public_url: str | None = None
+        """``PUBLIC_URL``: the service's address as callers reach it (else the request's)."""
+        self._definitions: dict[tuple[str, int], Definition] = {}
+        self._current: dict[str, tuple[float, StoredWorkflow, str]] = {}
+
+    # Definitions.
+
+    def put(self, name: str, body: Any) -> tuple[StoredWorkflow, bool]:
+        """Validate and save; raises ``WorkflowInvalid`` (400) listing every problem."""
+        problems = Problems()
+        why = check_name(name)
+        if why is not None:
+            raise InvalidInput.field("name", why)
+        document = parse_document(body, problems)
+        problems.raise_if_any()
+        definition = parse_definition(
+            document.definition,
+            document.parameters,
+            lambda connection: self.connections.find(connection) is not None,
+            at=document.prefix + "/definition",
+            at_parameters=document.prefix + "/parameters",
+        )
+        stored, created = self.store.put(
+            name,
+            dict(document.definition),
+            document.parameters,
+            document.state,
+            document.extra,
+            clocks_of(definition),
+        )
+        self._definitions[(name, stored.version)] = definition
+        self._current.pop(name, None)
+        if self.scheduler is not None:
+            self.scheduler.wake()
+        return stored, created
+
+    def definition_of(self, stored: StoredWorkflow) -> Definition:
+        key = (stored.name, stored.version)
+        found = self._definitions.get(key)
+        if found is None:
+            found = parse_definition(stored.definition, stored.parameters, lambda _: True)
+            if len(self._definitions) > 256:
+                self._definitions.clear()
+            self._definitions[key] = found
+        return found
+
+    async def definition(self, name: str, version: int) -> Definition:
+        """The compiled definition of a saved version (a run's)."""
+        found = self._definitions.get((name, version))
+        if found is not None:
+            return found
+        definition, parameters = await to_thread.run_sync(self.store.version, name, version)
+        compiled = await to_thread.run_sync(
+            lambda: parse_definition(definition, parameters, lambda _: True)
+        )
+        self._definitions[(name, version)] = compiled
+        return compiled
+
+    def set_state(self, name: str, enabled: bool) -> StoredWorkflow:
+        clocks = clocks_of(self.definition_of(self.store.get(name)))
+        stored = self.store.set_state(name, ENABLED if enabled else DISABLED, clocks)
+        self._current.pop(name, None)
+        if self.scheduler is not None:
+            self.scheduler.wake()
+        return stored
+
+    def delete(self, name: str) -> None:
+        self.store.delete(name)
+        self._current.pop(name, None)
+
+    async def current(self, name: str) -> tuple[StoredWorkflow, str]:
+        """The saved workflow and its access key, cached for ``cache_seconds``."""
+        now = time.monotonic()
+        cached = self._current.get(name)
+        if cached is not None and now - cached[0] < self.cache_seconds:
+            return cached[1], cached[2]
+
+        def read() -> tuple[StoredWorkflow, str]:
+            return self.store.get(name), self.store.access_key(name)
+
+        stored, key = await to_thread.run_sync(read)
+        self._current[name] = (now, stored, key)
+        return stored, key
+
+    def trigger_spec(self, stored: StoredWorkflow, trigger: str) -> TriggerSpec:
+        spec = self.definition_of(stored).trigger(trigger)
+        if spec is None:
+            raise TriggerNotFound(stored.name, trigger)
+        return spec
+
+    def callback_url(self, name: str, trigger: str, base_url: str) -> dict[str, object]:
+        stored = self.store.get(name)
+        spec = self.trigger_spec(stored, trigger)
+        if spec.type != "Request":
+            raise TriggerNotFound(name, trigger)
+        relative = spec.inputs.get("relativePath")
+        answer = callback(
+            base_url,
+            self.store.access_key(name),
+            name,
+            spec.name,
+            relative if isinstance(relative, str) else None,
+        )
+        method = spec.inputs.get("method")
+        answer["method"] = method.upper() if isinstance(method, str) else "POST"
+        return answer
+
+    def regenerate_access_key(self, name: str) -> None:
+        self.store.regenerate_access_key(name)
+        self._current.pop(name, None)
+
+    # Firing.
+
+    async def invoke(
+        self,
+        name: str,
+        trigger: str,
+        call: HttpCall,
+        sp: str | None,
+        sv: str | None,
+        sig: str | None,
+    ) -> tuple[StoredWorkflow, Fired] | None:
+        """A call to a Request trigger's callback URL. ``None``: the signature is wrong (401,
+        nothing recorded). Raises ``WorkflowDisabled`` (409), ``TriggerNotFound`` (404),
+        ``InvalidInput`` (400: the body breaks the schema, the method or path is wrong)."""
+        stored, key = await self.current(name)
+        spec = self.trigger_spec(stored, trigger)
+        if spec.type != "Request" or not verify(key, name, spec.name, sp, sv, sig):
+            return None
+        if not stored.enabled:
+            raise WorkflowDisabled(name)
+        outputs = trigger_outputs(spec, call)
+        has_response = any(
+            a.type == "Response" for a in self.definition_of(stored).actions.values()
+        )
+        return stored, await self.fire(stored, spec, outputs, wait_response=has_response)
+
+    async def fire(
+        self,
+        stored: StoredWorkflow,
+        spec: TriggerSpec,
+        outputs: dict[str, Any],
+        *,
+        wait_response: bool = False,
+        scheduled: datetime | None = None,
+    ) -> Fired:
+        """Evaluate conditions and ``splitOn``, commit the runs with the history entry, start
+        them here."""
+        now = datetime.now(UTC)
+        record = {
+            "name": spec.name,
+            "inputs": {},
+            "outputs": outputs,
+            "startTime": iso(now),
+            "endTime": iso(now),
+            "scheduledTime": iso(scheduled) if scheduled else None,
+            "status": Status.SUCCEEDED.value,
+            "code": "OK",
+            "trackingId": None,
+            "clientTrackingId": None,
+        }
+        history: dict[str, Any] = {"trigger": spec.name, "startedAt": now, "scheduledAt": scheduled}
+        records = self.prepare_runs(spec, record, history)
+        ids, leases = await self.runs.create_async(
+            stored.name,
+            stored.version,
+            [NewRun(r) for r in records],
+            history,
+            owner=self.owner if self.engine is not None else None,
+            lease_seconds=self.lease_seconds,
+        )
+        response: asyncio.Future[dict[str, Any] | None] | None = None
+        waits = wait_response and len(ids) == 1 and "splitOn" not in spec.compiled
+        if self.engine is not None:
+            for lease in leases:
+                future = asyncio.get_running_loop().create_future() if waits else None
+                response = response or future
+                self.engine.start(lease, future)
+        if history.get("status") == Status.FAILED.value:
+            raise InvalidInput.field("trigger", str(history["error"]["message"]))
+        return Fired(ids, bool(ids), response)
+
+    def prepare_runs(
+        self, spec: TriggerSpec, record: dict[str, Any], history: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The trigger records of the runs one firing starts (none when a condition is false,
+        one per item with ``splitOn``); ``history`` gets the status (and the error)."""
+        try:
+            records = self._split(spec, record) if self._conditions_hold(spec, record) else []
+        except FireFailed as failure:
+            history.update(
+                status=Status.FAILED.value,
+                code="InvalidTemplate",
+                error={"code": "InvalidTemplate", "message": failure.message},
+            )
+            return []
+        history["status"] = Status.SUCCEEDED.value if records else Status.SKIPPED.value
+        return records
+
+    def _context(self, record: Mapping[str, Any]) -> StaticContext:
+        return StaticContext(trigger_record=dict(record))
+
+    def _conditions_hold(self, spec: TriggerSpec, record: dict[str, Any]) -> bool:
+        compiled = spec.compiled.get("conditions")
+        if compiled is None:
+            return True
+        try:
+            conditions = compiled.evaluate(self._context(record))
+        except ExpressionError as exc:
+            raise FireFailed(exc.message) from exc
+        if not isinstance(conditions, list):
+            return True
+        return all(isinstance(c, Mapping) and c.get("expression") is True for c in conditions)
+
+    def _split(self, spec: TriggerSpec, record: dict[str, Any]) -> list[dict[str, Any]]:
+        compiled = spec.compiled.get("splitOn")
+        if compiled is None:
+            return [record]
+        try:
+            items = compiled.evaluate(self._context(record))
+        except ExpressionError as exc:
+            raise FireFailed(exc.message) from exc
+        if not isinstance(items, list):
+            raise FireFailed(
+                f"The trigger's splitOn expression '{spec.raw.get('splitOn')}' must give an "
+                f"array, not {type(items).__name__}."
+            )
+        if len(items) > MAX_SPLIT:
+            raise FireFailed(f"splitOn gave {len(items)} items; at most {MAX_SPLIT} are allowed.")
+        outputs = record["outputs"]
+        return [{**record, "outputs": {**outputs, "body": item}} for item in items]
+
+    async def run_trigger(self, name: str, trigger: str) -> Fired:
+        """Fire a trigger by hand (the admin API): a Request trigger with an empty body."""
+        stored, _ = await self.current(name)
+        spec = self.trigger_spec(stored, trigger)
+        outputs: dict[str, Any] = (
+            {"headers": {}, "body": None, "queries": {}, "relativePathParameters": {}}
+            if spec.type == "Request"
+            else {}
+        )
+        return await self.fire(stored, spec, outputs, scheduled=datetime.now(UTC))
+
+    async def resubmit(self, name: str, run_id: str) -> Fired:
+        """A new run from an earlier run's trigger outputs."""
+        run = await to_thread.run_sync(self.store.run, name, run_id)
+        stored, _ = await self.current(name)
+        self.trigger_spec(stored, str(run.trigger.get("name", "")))
+        ids, leases = await self.runs.create_async(
+            stored.name,
+            stored.version,
+            [NewRun(dict(run.trigger))],
+            None,
+            owner=self.owner if self.engine is not None else None,
+            lease_seconds=self.lease_seconds,
+        )
+        if self.engine is not None:
+            for lease in leases:
+                self.engine.start(lease)
+        return Fired(ids, True)

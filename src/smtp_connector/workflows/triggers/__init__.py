@@ -1,0 +1,1 @@
+"""Triggers: what starts runs (Request: an HTTP call; Recurrence: a schedule)."""
