@@ -1,4 +1,5 @@
-"""The ``smtp-connector`` command: ``serve``, ``keys create|list|revoke``, ``migrate``."""
+"""The ``smtp-connector`` command: ``serve``, ``worker``, ``keys create|list|revoke``,
+``workflows put|list|runs|run`` (``cli_workflows.py``), ``migrate``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from smtp_connector.cli_workflows import workflows_app
 from smtp_connector.config import SERVE_WORKER_ENV, Settings
 from smtp_connector.errors import ConnectorError
 from smtp_connector.examples import SEED_EXAMPLE
@@ -23,6 +25,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(workflows_app, name="workflows")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (SQLite file, key file).")]
 DatabaseUrl = Annotated[str | None, typer.Option(help="SQLAlchemy database URL.")]
@@ -119,7 +122,8 @@ def worker(
         int | None, typer.Option(help="Serve /metrics on this port (127.0.0.1).")
     ] = None,
 ) -> None:
-    """Deliver queued messages without serving the API; SIGTERM drains and exits."""
+    """Deliver queued messages and execute workflow runs without serving the API; SIGTERM
+    drains and exits."""
     import signal
 
     from smtp_connector.logs import configure
@@ -147,9 +151,14 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        engine = runtime.run_engine()
+        runs = asyncio.create_task(engine.serve(stop))
+        ticks = asyncio.create_task(runtime.scheduler().serve(stop))
         try:
             await runtime.worker().run(stop)
         finally:
+            await engine.close()
+            await asyncio.gather(runs, ticks, return_exceptions=True)
             await runtime.close()
 
     _run(main())

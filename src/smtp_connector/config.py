@@ -69,6 +69,20 @@ class Settings(BaseSettings):
         description="Keep sent, failed and cancelled messages this long; 0 keeps them forever.",
     )
     worker_name: str | None = Field(default=None, description="Default: host name and process id.")
+    workflow_concurrency: int = Field(
+        default=64, ge=1, description="Workflow runs executing at once in one process."
+    )
+    workflow_response_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a call to a Request trigger waits for the run's Response action "
+        "before answering 504 (the run goes on).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The service's URL as callers reach it, for callback URLs; default: the "
+        "URL of the request that asks for one.",
+    )
     cache_seconds: float = Field(
         default=5.0,
         ge=0,

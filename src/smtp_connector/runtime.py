@@ -21,6 +21,13 @@ from smtp_connector.smtp.types import Security
 from smtp_connector.store.db import Database, upgrade_schema
 from smtp_connector.store.group_commit import GroupCommit
 from smtp_connector.store.secrets import SecretBox, load_or_create_key_file
+from smtp_connector.workflows.actions.base import ActionEnv
+from smtp_connector.workflows.engine.runner import RunEngine
+from smtp_connector.workflows.engine.store import RunStore
+from smtp_connector.workflows.mail import WorkflowMail
+from smtp_connector.workflows.service import WorkflowService
+from smtp_connector.workflows.store import WorkflowStore
+from smtp_connector.workflows.triggers.recurrence import Scheduler
 
 
 @dataclass
@@ -37,6 +44,8 @@ class Runtime:
     """This process's name in leases and attempts (the API's first attempts add ``:api``)."""
     writes: GroupCommit
     """Commits the outbox's hot writes (enqueue, outcomes) of this process in groups."""
+    workflows: WorkflowService
+    runs: RunStore
 
     def worker(self) -> Worker:
         """A delivery worker for this process (``serve`` runs one unless ``--no-worker``)."""
@@ -49,6 +58,27 @@ class Runtime:
             poll_seconds=s.poll_seconds,
             retention=timedelta(days=s.retention_days) if s.retention_days else None,
         )
+
+    def run_engine(self) -> RunEngine:
+        """This process's workflow run engine (``serve`` and ``worker`` run one); it is also
+        the one that executes the runs this process's triggers fire."""
+        s = self.settings
+        engine = RunEngine(
+            self.runs,
+            self.workflows.definition,
+            ActionEnv(WorkflowMail(self.sender, s.idempotency_ttl_seconds)),
+            name=self.name,
+            lease_seconds=s.lease_seconds,
+            concurrency=s.workflow_concurrency,
+            poll_seconds=s.poll_seconds,
+            retention=timedelta(days=s.retention_days) if s.retention_days else None,
+        )
+        self.workflows.engine = engine
+        return engine
+
+    def scheduler(self) -> Scheduler:
+        """Fires due Recurrence ticks (every process may run one: each tick fires once)."""
+        return Scheduler(self.workflows, self.settings.poll_seconds)
 
     async def close(self) -> None:
         await self.sender.drain()
@@ -85,7 +115,31 @@ def open_runtime(settings: Settings) -> Runtime:
     )
     METRICS.watch_queue(outbox.counts)
     keys = ApiKeyStore(db, cache_seconds=settings.cache_seconds)
-    return Runtime(settings, db, connections, keys, outbox, pool, deliverer, sender, name, writes)
+    runs = RunStore(db, writes)
+    workflows = WorkflowService(
+        WorkflowStore(db, SecretBox(key)),
+        runs,
+        connections,
+        owner=name,
+        lease_seconds=settings.lease_seconds,
+        cache_seconds=settings.cache_seconds,
+        response_seconds=settings.workflow_response_seconds,
+    )
+    workflows.public_url = settings.public_url
+    return Runtime(
+        settings,
+        db,
+        connections,
+        keys,
+        outbox,
+        pool,
+        deliverer,
+        sender,
+        name,
+        writes,
+        workflows,
+        runs,
+    )
 
 
 def ensure_admin_key(runtime: Runtime, settings: Settings) -> NewApiKey | None:

@@ -14,7 +14,16 @@ from fastapi import FastAPI
 from smtp_connector import __version__
 from smtp_connector.api import openapi, problems
 from smtp_connector.api.deps import Services
-from smtp_connector.api.routes import connections, health, keys, messages, metrics, send
+from smtp_connector.api.routes import (
+    connections,
+    health,
+    invoke,
+    keys,
+    messages,
+    metrics,
+    send,
+    workflows,
+)
 from smtp_connector.api.routes import inbox as inbox_api
 from smtp_connector.config import SERVE_WORKER_ENV, Settings
 from smtp_connector.inbox import Inbox
@@ -45,8 +54,10 @@ def create_app(
         idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
         inbox=inbox,
         worker=runtime.worker() if worker else None,
+        workflows=runtime.workflows,
     )
     runtime.sender.on_enqueue = services.wake_workers
+    engine = runtime.run_engine() if worker else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -56,12 +67,17 @@ def create_app(
             task = asyncio.create_task(services.worker.run(stop)) if services.worker else None
             if task is not None:
                 task.add_done_callback(_report_worker_end)
+            runs = asyncio.create_task(engine.serve(stop)) if engine is not None else None
+            ticks = asyncio.create_task(runtime.scheduler().serve(stop)) if engine else None
             try:
                 yield
             finally:
                 stop.set()
-                if task is not None:
-                    await asyncio.gather(task, return_exceptions=True)
+                if engine is not None:
+                    await engine.close()
+                for background in (task, runs, ticks):
+                    if background is not None:
+                        await asyncio.gather(background, return_exceptions=True)
                 await runtime.sender.drain()
                 await runtime.pool.close()
                 await asyncio.to_thread(runtime.writes.close)
@@ -75,7 +91,17 @@ def create_app(
     app.state.services = services
     problems.install(app)
     openapi.install(app)
-    for module in (health, metrics, connections, send, messages, keys, inbox_api):
+    for module in (
+        health,
+        metrics,
+        connections,
+        send,
+        messages,
+        keys,
+        inbox_api,
+        workflows,
+        invoke,
+    ):
         app.include_router(module.router)
     return app
 

@@ -37,6 +37,14 @@ async def read_json(request: Request, max_bytes: int) -> object:
 async def read_json_sized(request: Request, max_bytes: int) -> tuple[object, int]:
     """``read_json`` and the body's size in bytes. A body of at most ``THREAD_PARSE_BYTES``
     is parsed on the event loop (bounded, linear work), a larger one on a worker thread."""
+    raw = await read_bytes(request, max_bytes)
+    if len(raw) > THREAD_PARSE_BYTES:
+        return await to_thread.run_sync(_parse, raw, True), len(raw)
+    return _parse(raw, False), len(raw)
+
+
+async def read_bytes(request: Request, max_bytes: int) -> bytearray:
+    """The raw body; PayloadTooLarge once more than ``max_bytes`` are announced or read."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
@@ -45,9 +53,7 @@ async def read_json_sized(request: Request, max_bytes: int) -> tuple[object, int
         if len(raw) + len(chunk) > max_bytes:
             raise _too_large(max_bytes)
         raw += chunk
-    if len(raw) > THREAD_PARSE_BYTES:
-        return await to_thread.run_sync(_parse, raw, True), len(raw)
-    return _parse(raw, False), len(raw)
+    return raw
 
 
 def _parse(raw: bytes | bytearray, count: bool) -> object:

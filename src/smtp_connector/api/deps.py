@@ -18,6 +18,7 @@ from smtp_connector.outbox.store import OutboxStore
 from smtp_connector.outbox.submit import SendService
 from smtp_connector.outbox.worker import Worker
 from smtp_connector.store.db import Database
+from smtp_connector.workflows.service import WorkflowService
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Services:
     idempotency_ttl_seconds: float
     inbox: Inbox | None = None
     worker: Worker | None = None
+    workflows: WorkflowService | None = None
 
     def wake_workers(self) -> None:
         if self.worker is not None:

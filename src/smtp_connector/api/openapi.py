@@ -112,6 +112,17 @@ def body(schema: dict[str, Any], example: object = None) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": content}}}
 
 
+CALLBACK_SIGNATURE = "CallbackSignature"
+"""The security scheme of Request trigger callback URLs: the signed ``sig`` query parameter."""
+
+_CALLBACK_SCHEME = {
+    "type": "apiKey",
+    "in": "query",
+    "name": "sig",
+    "description": "The signature in a callback URL from `listCallbackUrl` (with `sp` and `sv`).",
+}
+
+
 def install(app: FastAPI) -> None:
     """Make ``app.openapi()`` return the completed document (generated once)."""
     generate: Callable[[], dict[str, Any]] = app.openapi
@@ -133,13 +144,18 @@ def complete(document: dict[str, Any]) -> None:
         needed: list[int] = []
         if operation.get("parameters") or operation.get("requestBody"):
             needed.append(400)
-        if operation.get("security"):
-            needed += [401, 403]
+        security = operation.get("security") or []
+        if security:
+            needed.append(401)
+        if any(CALLBACK_SIGNATURE not in entry for entry in security):
+            needed.append(403)  # an API key's scope can refuse; a signature cannot
         for status, documented in problems(*needed).items():
             responses.setdefault(str(status), documented)
         responses.setdefault("500", problem(500)[500])
         responses.setdefault("503", problem(503, _DATABASE_DOWN)[503])
-    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    components: dict[str, Any] = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[CALLBACK_SIGNATURE] = _CALLBACK_SCHEME
+    schemas: dict[str, Any] = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     _add_models(schemas)

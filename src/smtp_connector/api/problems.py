@@ -91,8 +91,17 @@ def make_problem(
     return Problem(status, body, headers)
 
 
-def _field_errors(problems: tuple[FieldProblem, ...]) -> list[dict[str, str]]:
-    return [{"field": p.field, "message": p.message} for p in problems]
+def _field_errors(problems: tuple[FieldProblem, ...]) -> list[dict[str, Any]]:
+    return [_field_error(p) for p in problems]
+
+
+def _field_error(p: FieldProblem) -> dict[str, Any]:
+    entry: dict[str, Any] = {"field": p.field, "message": p.message}
+    if p.field.startswith("/"):  # a JSON pointer into a workflow document
+        entry["pointer"] = p.field
+    if p.column is not None:
+        entry["column"] = p.column
+    return entry
 
 
 def _delivery_problem(exc: DeliveryError) -> Problem:

@@ -13,12 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class FieldError(BaseModel):
-    """One wrong field of the request, by its path (``To``, ``Attachments[2].ContentData``)."""
+    """One wrong field of the request, by its path (``To``, ``Attachments[2].ContentData``) or,
+    in a workflow document, its JSON pointer (also as ``pointer``), with the ``column`` in an
+    expression's text when the problem is in one."""
 
     model_config = ConfigDict(extra="forbid")
 
     field: str
     message: str
+    pointer: str | None = None
+    column: int | None = None
 
 
 class SmtpReplyView(BaseModel):
