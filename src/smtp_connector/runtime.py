@@ -72,6 +72,7 @@ class Runtime:
             concurrency=s.workflow_concurrency,
             poll_seconds=s.poll_seconds,
             retention=timedelta(days=s.retention_days) if s.retention_days else None,
+            callback_urls=self.workflows.callback_value,
         )
         self.workflows.engine = engine
         return engine
@@ -126,6 +127,7 @@ def open_runtime(settings: Settings) -> Runtime:
         response_seconds=settings.workflow_response_seconds,
     )
     workflows.public_url = settings.public_url
+    workflows.listen_url = f"http://{settings.host}:{settings.port}"
     return Runtime(
         settings,
         db,

@@ -355,3 +355,36 @@ def test_a_recurrence_workflow_sends_an_email_each_tick_until_disabled(
     assert client.get("/v1/workflows/ticker").json()["definition"]["triggers"]["Recurrence"][
         "evaluatedRecurrence"
     ] == {"frequency": "Second", "interval": 1}
+
+
+def test_the_callback_url_has_the_arm_shape_and_list_callback_url_gives_it_in_a_run(
+    client: TestClient,
+) -> None:
+    actions = {
+        "Response": {
+            "type": "Response",
+            "inputs": {"statusCode": 200, "body": {"url": "@listCallbackUrl()"}},
+        }
+    }
+    document = request_only(actions)
+    document["definition"]["triggers"]["manual"]["inputs"]["relativePath"] = "leads/{id}"
+    put(client, "self-link", document)
+
+    answer = client.post("/v1/workflows/self-link/triggers/manual/listCallbackUrl").json()
+
+    assert set(answer) == {"value", "method", "basePath", "queries", "relativePath"}
+    assert answer["method"] == "POST" and answer["relativePath"] == "leads/{id}"
+    queries = answer["queries"]
+    assert queries["api-version"] == "2016-10-01" and queries["sv"] == "1.0"
+    assert queries["sp"] == "/triggers/manual/run"
+    assert answer["basePath"].endswith("/v1/workflows/self-link/triggers/manual/invoke")
+    assert "?api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" in answer["value"]
+    path = answer["value"].split("/v1/", 1)[1].replace("%7Bid%7D", "42").replace("{id}", "42")
+    called = client.post("/v1/" + path, json={})
+    assert called.status_code == 200, called.text
+    in_run = called.json()["url"]
+    assert in_run.split("/v1/", 1)[1] == answer["value"].split("/v1/", 1)[1]
+    run = finished_run(client, "self-link", called.headers["x-ms-workflow-run-id"])
+    assert run["trigger"]["outputs"]["relativePathParameters"] == {"id": "42"}
+    wrong_path = "/v1/" + path.replace("/42?", "/42/extra?")
+    assert client.post(wrong_path, json={}).status_code == 400

@@ -79,6 +79,9 @@ class WorkflowService:
         self.scheduler: Scheduler | None = None
         self.public_url: str | None = None
         """``PUBLIC_URL``: the service's address as callers reach it (else the request's)."""
+        self.listen_url = "http://127.0.0.1:8080"
+        """Where this process listens: callback URLs made during a run (``listCallbackUrl()``)
+        use it when ``public_url`` is not set."""
         self._definitions: dict[tuple[str, int], Definition] = {}
         self._current: dict[str, tuple[float, StoredWorkflow, str]] = {}
 
@@ -183,6 +186,28 @@ class WorkflowService:
         method = spec.inputs.get("method")
         answer["method"] = method.upper() if isinstance(method, str) else "POST"
         return answer
+
+    def callback_value(self, name: str) -> str:
+        """``listCallbackUrl()`` in a run: the URL of the workflow's (first) Request trigger."""
+        cached = self._current.get(name)
+        if cached is not None:
+            stored, key = cached[1], cached[2]
+        else:
+            stored, key = self.store.get(name), self.store.access_key(name)
+        request = next(
+            (t for t in self.definition_of(stored).triggers.values() if t.type == "Request"), None
+        )
+        if request is None:
+            return ""
+        relative = request.inputs.get("relativePath")
+        answer = callback(
+            self.public_url or self.listen_url,
+            key,
+            name,
+            request.name,
+            relative if isinstance(relative, str) else None,
+        )
+        return str(answer["value"])
 
     def regenerate_access_key(self, name: str) -> None:
         self.store.regenerate_access_key(name)

@@ -28,6 +28,8 @@ class Outcome:
     response: dict[str, Any] | None = None
     """A Response action's ``{statusCode, headers, body}`` (sent to the waiting caller)."""
     state: dict[str, Any] | None = None
+    retry_history: tuple[dict[str, Any], ...] = ()
+    """One entry per failed attempt that was retried: ``{startTime, endTime, code, error}``."""
 
 
 def succeeded(outputs: Any = None, code: str = "OK", **extra: Any) -> Outcome:

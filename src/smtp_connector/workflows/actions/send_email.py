@@ -11,10 +11,17 @@ code (``BadRequest``, ``BadGateway`` ...).
 
 from __future__ import annotations
 
+import asyncio
+import random
+from dataclasses import replace
+from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any
 
 from smtp_connector.workflows.actions.base import Outcome, Step, field
 from smtp_connector.workflows.definition.types import SEND_EMAIL_PATHS
+from smtp_connector.workflows.engine.records import iso
+from smtp_connector.workflows.schedule import RetryPolicy, retryable_status
 from smtp_connector.workflows.statuses import Status
 
 
@@ -27,6 +34,35 @@ def status_code_name(code: int) -> str:
 
 
 async def send_email(step: Step) -> Outcome:
+    """Send, retrying a transient refusal (408, 429, 5xx: the call limit, a database outage)
+    as the action's ``retryPolicy`` says (default: 4 retries, exponential, 5 to 45 s); an
+    SMTP server's transient failure is the outbox's to retry, and answers 202 at once."""
+    policy = RetryPolicy.parse(field(step.inputs, "retryPolicy"))
+    rng = random.Random()
+    history: list[dict[str, Any]] = []
+    attempt = 0
+    while True:
+        started = datetime.now(UTC)
+        outcome = await _send_once(step)
+        code = (outcome.outputs or {}).get("statusCode", 0) if outcome.outputs else 0
+        if outcome.status is not Status.FAILED or not retryable_status(int(code)):
+            return replace(outcome, retry_history=tuple(history))
+        attempt += 1
+        delay = policy.delay(attempt, rng)
+        if delay is None:
+            return replace(outcome, retry_history=tuple(history))
+        history.append(
+            {
+                "startTime": iso(started),
+                "endTime": iso(datetime.now(UTC)),
+                "code": outcome.code,
+                "error": outcome.error,
+            }
+        )
+        await asyncio.sleep(delay.total_seconds())
+
+
+async def _send_once(step: Step) -> Outcome:
     spec = step.spec
     assert spec.connection is not None
     if spec.type == "ApiConnection":

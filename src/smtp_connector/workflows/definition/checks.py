@@ -92,6 +92,8 @@ def check_action_inputs(
         _check_control(kind, raw, at, problems)
         return None
     assert isinstance(inputs, Mapping)
+    if kind in ("ApiConnection", "ServiceProvider"):
+        _check_retry_policy(inputs, in_at, problems)
     if kind == "ApiConnection":
         return _check_api_connection(inputs, in_at, problems, parameters)
     if kind == "ServiceProvider":
@@ -137,6 +139,18 @@ def _check_control(kind: str, raw: Mapping[str, Any], at: str, problems: Problem
         count = limit.get("count", 60) if isinstance(limit, Mapping) else None
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 5000:
             problems.add(at + "/limit/count", "limit.count must be an integer from 1 to 5000")
+
+
+def _check_retry_policy(inputs: Mapping[str, Any], at: str, problems: Problems) -> None:
+    from smtp_connector.workflows.schedule import RetryPolicy, RetryPolicyError
+
+    if "retryPolicy" not in inputs:
+        return
+    try:
+        RetryPolicy.parse(inputs["retryPolicy"])
+    except RetryPolicyError as exc:
+        for where, message in exc.problems:
+            problems.add(at + "/retryPolicy" + where, message)
 
 
 def _check_api_connection(

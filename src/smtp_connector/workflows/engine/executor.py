@@ -326,6 +326,7 @@ class Executor:
                 started,
                 self.state.clock(),
                 outcome.state,
+                list(outcome.retry_history),
             ),
             variables=outcome.variables_changed,
             response=outcome.response,
