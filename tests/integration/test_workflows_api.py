@@ -388,3 +388,66 @@ def test_the_callback_url_has_the_arm_shape_and_list_callback_url_gives_it_in_a_
     assert run["trigger"]["outputs"]["relativePathParameters"] == {"id": "42"}
     wrong_path = "/v1/" + path.replace("/42?", "/42/extra?")
     assert client.post(wrong_path, json={}).status_code == 400
+
+
+def test_a_bad_definition_is_a_400_with_a_pointer_for_every_problem_and_saves_nothing(
+    client: TestClient,
+) -> None:
+    document = seed_workflow(connection="no-such-connection")
+    actions = document["definition"]["actions"]
+    actions["Send_an_email_(V3)"]["inputs"]["body"]["Subject"] = "Hi @{triggerBody()?['Name'}"
+    actions["Shout"] = {"type": "Compose", "inputs": "@shout(triggerBody())"}
+    actions["A"] = {"type": "Compose", "inputs": 1, "runAfter": {"B": ["Succeeded"]}}
+    actions["B"] = {"type": "Compose", "inputs": 1, "runAfter": {"A": ["Succeeded"]}}
+    actions["Call"] = {"type": "Http", "inputs": {"method": "GET", "uri": "https://x"}}
+
+    answer = client.put("/v1/workflows/broken", json=document)
+
+    assert answer.status_code == 400, answer.text
+    errors = {e["pointer"]: e for e in answer.json()["errors"]}
+    send = "/definition/actions/Send_an_email_(V3)/inputs"
+    assert set(errors) == {
+        f"{send}/body/Subject",
+        f"{send}/host/connection",
+        "/definition/actions/Shout/inputs",
+        "/definition/actions/A/runAfter",
+        "/definition/actions/B/runAfter",
+        "/definition/actions/Call/type",
+    }
+    assert errors[f"{send}/body/Subject"]["column"] > 4
+    assert (
+        "no connection named 'no-such-connection'" in errors[f"{send}/host/connection"]["message"]
+    )
+    assert "'shout' is not defined" in errors["/definition/actions/Shout/inputs"]["message"]
+    assert "cycle" in errors["/definition/actions/A/runAfter"]["message"]
+    assert "'Http' is not supported" in errors["/definition/actions/Call/type"]["message"]
+    assert client.get("/v1/workflows/broken").status_code == 404
+    arm = client.put("/v1/workflows/broken", json={"properties": document, "location": "x"})
+    assert {e["pointer"] for e in arm.json()["errors"]} >= {"/properties" + f"{send}/body/Subject"}
+
+
+def test_split_on_starts_one_run_per_item_and_false_conditions_start_none(
+    client: TestClient,
+) -> None:
+    document = request_only({"Echo": {"type": "Compose", "inputs": "@triggerBody()?['id']"}})
+    trigger = document["definition"]["triggers"]["manual"]
+    trigger["splitOn"] = "@triggerBody()?['records']"
+    trigger["conditions"] = [{"expression": "@not(empty(triggerBody()?['records']))"}]
+    put(client, "split", document)
+    path = callback_path(client, "split")
+
+    called = client.post(path, json={"records": [{"id": 1}, {"id": 2}, {"id": 3}]})
+    skipped = client.post(path, json={"records": []})
+
+    assert called.status_code == 202 and skipped.status_code == 202
+    assert "x-ms-workflow-run-id" not in skipped.headers
+    history = client.get("/v1/workflows/split/triggers/manual/histories").json()["value"]
+    assert [(h["status"], h["fired"], len(h["runs"])) for h in history] == [
+        ("Skipped", False, 0),
+        ("Succeeded", True, 3),
+    ]
+    outputs = sorted(
+        actions_of(client, "split", finished_run(client, "split", run)["name"])["Echo"]["outputs"]
+        for run in history[1]["runs"]
+    )
+    assert outputs == [1, 2, 3]

@@ -93,9 +93,10 @@ def test_skips_cascade_and_a_handler_after_failed_makes_the_run_succeed() -> Non
     assert records["Next"].status is Status.SKIPPED
     assert records["AfterNext"].status is Status.SKIPPED
     assert records["AfterNext"].error is not None
-    assert "Expected status values 'Succeeded' and actual value 'Skipped'" in records[
-        "AfterNext"
-    ].error["message"]
+    assert (
+        "Expected status values 'Succeeded' and actual value 'Skipped'"
+        in records["AfterNext"].error["message"]
+    )
     assert records["Handler"].outputs == "handled"
     # The last actions are AfterNext (skipped: stands for Next, skipped: stands for Fail, which
     # failed) and Handler (succeeded): a failure nobody handled on that branch fails the run.
@@ -103,9 +104,7 @@ def test_skips_cascade_and_a_handler_after_failed_makes_the_run_succeed() -> Non
 
 
 def test_a_skipped_leaf_stands_for_its_predecessors() -> None:
-    outcome, records, _, _ = run(
-        {"Ok": compose(1), "OnlyOnFailure": compose(2, Ok=["Failed"])}
-    )
+    outcome, records, _, _ = run({"Ok": compose(1), "OnlyOnFailure": compose(2, Ok=["Failed"])})
     assert records["OnlyOnFailure"].status is Status.SKIPPED
     assert outcome.status is Status.SUCCEEDED
 
@@ -192,9 +191,9 @@ def test_foreach_over_null_fails_with_the_runtime_message() -> None:
     )
     assert records["Loop"].status is Status.FAILED
     assert records["Loop"].error is not None
-    assert "is of type 'Null'. The result must be a valid array." in records["Loop"].error[
-        "message"
-    ]
+    assert (
+        "is of type 'Null'. The result must be a valid array." in records["Loop"].error["message"]
+    )
 
 
 def test_a_wait_suspends_the_run_and_a_resume_after_the_time_goes_on() -> None:
@@ -213,7 +212,7 @@ def test_a_wait_suspends_the_run_and_a_resume_after_the_time_goes_on() -> None:
     assert records["Pause"].status is Status.WAITING
 
     later = NOW + timedelta(minutes=6)
-    resumed, again, sink2, _ = run(actions, records=sink.written, clock=later)
+    resumed, again, _, _ = run(actions, records=sink.written, clock=later)
 
     assert resumed.status is Status.SUCCEEDED
     assert "Before" not in again  # finished before the wait: not run again

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 DEFAULT_FOREACH_CONCURRENCY = 20
 MAX_FOREACH_CONCURRENCY = 50
+MAX_FOREACH_ITEMS = 100_000
+"""Logic Apps' limit on the items of one Foreach."""
 DEFAULT_UNTIL_COUNT = 60
 DEFAULT_UNTIL_TIMEOUT = "PT1H"
 
@@ -275,6 +277,14 @@ async def _foreach(
                     f"The execution of template action '{spec.name}' failed: the result of the "
                     f"evaluation of 'foreach' expression '{spec.raw.get('foreach')}' is of type "
                     f"'{kind}'. The result must be a valid array.",
+                )
+            )
+        if len(items) > MAX_FOREACH_ITEMS:
+            raise _Failed(
+                error(
+                    "InvalidTemplate",
+                    f"The 'foreach' of action '{spec.name}' gave {len(items)} items; at most "
+                    f"{MAX_FOREACH_ITEMS} are allowed.",
                 )
             )
         await _running(executor, spec, ctx, started, {"items": items})
