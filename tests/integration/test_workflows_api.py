@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -451,3 +452,23 @@ def test_split_on_starts_one_run_per_item_and_false_conditions_start_none(
         for run in history[1]["runs"]
     )
     assert outputs == [1, 2, 3]
+
+
+def test_a_wait_sleeps_in_the_database_and_the_run_goes_on_after_it(client: TestClient) -> None:
+    actions = {
+        "Pause": {"type": "Wait", "inputs": {"interval": {"count": 1, "unit": "Second"}}},
+        "After": {"type": "Compose", "inputs": "@utcNow()", "runAfter": {"Pause": ["Succeeded"]}},
+    }
+    put(client, "nap", request_only(actions))
+
+    called = client.post(callback_path(client, "nap"), json={})
+
+    run = finished_run(client, "nap", called.headers["x-ms-workflow-run-id"])
+    assert run["status"] == "Succeeded"
+    assert run["attempts"] == 2  # taken again from the database when the timer was due
+    records = actions_of(client, "nap", run["name"])
+    assert records["After"]["outputs"] >= records["Pause"]["startTime"]
+    assert (
+        datetime.fromisoformat(records["Pause"]["endTime"])
+        - datetime.fromisoformat(records["Pause"]["startTime"])
+    ).total_seconds() >= 1
