@@ -87,7 +87,8 @@ class WorkflowMail:
         else:
             problem = to_problem(submission.error)
             code, answer = problem.status, {**problem.body, "id": submission.id}
-        await self._save(key, code, answer)
+        if code >= 400:  # a repeat of a sent or queued one reads the message's own state
+            await self._save(key, code, answer)
         return code, answer, _error(answer) if code >= 400 else None
 
     async def _save(self, key: IdempotencyRequest, code: int, answer: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from smtp_connector.workflows.definition.problems import Problems
 from smtp_connector.workflows.documents import check_name, parse_document
 from smtp_connector.workflows.engine.records import iso
 from smtp_connector.workflows.engine.runner import RunEngine
-from smtp_connector.workflows.engine.store import NewRun, RunStore
+from smtp_connector.workflows.engine.store import NewRun, RunStore, StoredRun
 from smtp_connector.workflows.expressions import ExpressionError, StaticContext
 from smtp_connector.workflows.signing import callback, verify
 from smtp_connector.workflows.statuses import Status
@@ -54,6 +54,29 @@ class FireFailed(Exception):
     """The trigger's conditions or splitOn could not be evaluated: the history says why."""
 
     message: str
+
+
+def fresh_run(
+    stored: StoredWorkflow, run_id: str, trigger: dict[str, Any], now: datetime
+) -> StoredRun:
+    """The row of a run this process has just committed and holds: nothing to read back."""
+    return StoredRun(
+        run_id,
+        stored.name,
+        stored.version,
+        Status.RUNNING,
+        None,
+        None,
+        trigger,
+        {},
+        None,
+        False,
+        1,
+        now,
+        now,
+        None,
+        now,
+    )
 
 
 class WorkflowService:
@@ -276,10 +299,10 @@ class WorkflowService:
         response: asyncio.Future[dict[str, Any] | None] | None = None
         waits = wait_response and len(ids) == 1 and "splitOn" not in spec.compiled
         if self.engine is not None:
-            for lease in leases:
+            for lease, trigger in zip(leases, records, strict=True):
                 future = asyncio.get_running_loop().create_future() if waits else None
                 response = response or future
-                self.engine.start(lease, future)
+                self.engine.start(lease, future, fresh_run(stored, lease.run, trigger, now))
         if history.get("status") == Status.FAILED.value:
             raise InvalidInput.field("trigger", str(history["error"]["message"]))
         return Fired(ids, bool(ids), response)
@@ -360,5 +383,7 @@ class WorkflowService:
         )
         if self.engine is not None:
             for lease in leases:
-                self.engine.start(lease)
+                self.engine.start(
+                    lease, None, fresh_run(stored, lease.run, run.trigger, datetime.now(UTC))
+                )
         return Fired(ids, True)

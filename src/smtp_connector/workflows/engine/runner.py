@@ -24,7 +24,7 @@ from smtp_connector.workflows.definition.model import Definition
 from smtp_connector.workflows.engine.context import RunState
 from smtp_connector.workflows.engine.executor import Executor, RunOutcome
 from smtp_connector.workflows.engine.records import ActionResult
-from smtp_connector.workflows.engine.store import LeaseLost, RunLease, RunStore
+from smtp_connector.workflows.engine.store import LeaseLost, RunLease, RunStore, StoredRun
 
 DefinitionSource = Callable[[str, int], Awaitable[Definition]]
 CallbackUrls = Callable[[str], str]
@@ -102,23 +102,27 @@ class RunEngine:
     # Starting runs.
 
     def start(
-        self, lease: RunLease, response: asyncio.Future[dict[str, Any] | None] | None = None
+        self,
+        lease: RunLease,
+        response: asyncio.Future[dict[str, Any] | None] | None = None,
+        known: StoredRun | None = None,
     ) -> None:
         """Execute a run this process holds; ``response`` gets the Response action's answer
-        (or ``None`` when the run ends without one)."""
+        (or ``None`` when the run ends without one). ``known``: the run's row as this process
+        just wrote or claimed it (its action records are read only if it has any)."""
         if response is not None:
             self.responses[lease.run] = response
         active = _Active(lease)
         self.active[lease.run] = active
-        active.task = asyncio.ensure_future(self._execute(lease))
+        active.task = asyncio.ensure_future(self._execute(lease, known))
 
     def wake(self) -> None:
         self._wake.set()
 
-    async def _execute(self, lease: RunLease) -> None:
+    async def _execute(self, lease: RunLease, known: StoredRun | None) -> None:
         try:
             async with self._slots:
-                await self._run(lease)
+                await self._run(lease, known)
         except LeaseLost:
             log_event("workflow.lease_lost", logging.WARNING, run=lease.run)
         except asyncio.CancelledError:
@@ -131,8 +135,14 @@ class RunEngine:
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
 
-    async def _run(self, lease: RunLease) -> None:
-        stored, records = await to_thread.run_sync(self.runs.load, lease.run)
+    async def _run(self, lease: RunLease, known: StoredRun | None) -> None:
+        records: list[ActionResult] = []
+        if known is None:
+            stored, records = await to_thread.run_sync(self.runs.load, lease.run)
+        else:
+            stored = known
+            if known.attempts > 1:  # taken before: it may have finished actions
+                records = await to_thread.run_sync(self.runs.records, lease.run)
         definition = await self.definitions(stored.workflow, stored.version)
         state = RunState(
             stored.id,
@@ -194,7 +204,7 @@ class RunEngine:
             self.runs.claim, self.name, min(free, 32), self.lease_seconds
         )
         for stored, token in claimed:
-            self.start(RunLease(stored.id, token))
+            self.start(RunLease(stored.id, token), known=stored)
         return len(claimed)
 
     async def _purge(self) -> None:

@@ -258,6 +258,12 @@ class RunStore(OutboxBase):
             ).all()
             return run_from_row(row), [result_from_row(r) for r in records]
 
+    def records(self, run_id: str) -> list[ActionResult]:
+        """The run's action records (what a resumed run must not do again)."""
+        with self._reading() as session:
+            rows = session.scalars(select(ActionRecordRow).where(ActionRecordRow.run == run_id))
+            return [result_from_row(r) for r in rows]
+
     async def record(
         self,
         lease: RunLease,
