@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,3 +122,15 @@ def actions_of(client: TestClient, name: str, run: str) -> dict[str, Any]:
     answer = client.get(f"/v1/workflows/{name}/runs/{run}/actions")
     assert answer.status_code == 200, answer.text
     return {a["name"]: a for a in answer.json()["value"]}
+
+
+def tick_steps(scheduled: list[str]) -> list[timedelta]:
+    """The time between consecutive scheduled times (trigger histories' ``scheduledTime``)."""
+    instants = sorted(datetime.fromisoformat(t) for t in scheduled)
+    return [later - earlier for earlier, later in itertools.pairwise(instants)]
+
+
+def whole_seconds(steps: list[timedelta]) -> bool:
+    """Every step is one or more whole seconds: the ticks of a one-second recurrence."""
+    second = timedelta(seconds=1)
+    return all(step >= second and step % second == timedelta() for step in steps)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from smtp_connector.workflows.actions.base import Suspend, Terminate
 from smtp_connector.workflows.definition.model import ActionSpec, ScopeSpec
 from smtp_connector.workflows.engine.context import Loop, RunContext
 from smtp_connector.workflows.engine.records import (
@@ -48,6 +49,8 @@ async def run_control(
     existing: ActionResult | None,
     started: datetime,
 ) -> Status:
+    from smtp_connector.workflows.engine.executor import RunCancelled
+
     runner = {"Scope": _scope, "If": _if, "Switch": _switch, "Foreach": _foreach, "Until": _until}
     try:
         status, outputs, state = await runner[spec.type](executor, spec, ctx, existing, started)
@@ -55,6 +58,21 @@ async def run_control(
         return await _finish(
             executor, spec, ctx, started, Status.FAILED, None, None, failure.detail
         )
+    except (Terminate, RunCancelled) as stop:
+        # The run ends inside this container: it ends Cancelled, not left Running, as the
+        # runtime shows the scopes around a Terminate (IllogicApps reproduces it).
+        code = "Terminated" if isinstance(stop, Terminate) else "Cancelled"
+        await executor.save(
+            ActionResult(
+                spec.name,
+                ctx.repetition,
+                Status.CANCELLED,
+                code,
+                started_at=started,
+                ended_at=executor.state.clock(),
+            )
+        )
+        raise
     detail = error("ActionFailed", ACTION_FAILED) if status is Status.FAILED else None
     return await _finish(executor, spec, ctx, started, status, outputs, state, detail)
 
@@ -290,23 +308,42 @@ async def _foreach(
         await _running(executor, spec, ctx, started, {"items": items})
     inner = spec.scopes["actions"]
     gate = asyncio.Semaphore(_concurrency(spec))
+    stopped = False
 
-    async def iteration(index: int, item: Any) -> Status:
+    async def iteration(index: int, item: Any) -> Status | None:
+        nonlocal stopped
         async with gate:
+            if stopped:
+                return None
             inside = ctx.inside(Loop(spec.name, index, item))
-            return scope_status(inner, await executor.run_scope(inner, inside))
+            try:
+                return scope_status(inner, await executor.run_scope(inner, inside))
+            except Suspend:
+                raise
+            except BaseException:
+                stopped = True  # set before the gate opens: no later iteration starts
+                raise
 
-    outcomes = await asyncio.gather(
-        *(iteration(i, item) for i, item in enumerate(items)), return_exceptions=True
-    )
-    waits = [o for o in outcomes if isinstance(o, BaseException)]
-    if waits:
-        from smtp_connector.workflows.actions.base import Suspend
-
-        suspends = [w for w in waits if isinstance(w, Suspend)]
-        others = [w for w in waits if not isinstance(w, Suspend)]
-        if others:
-            raise others[0]
+    tasks = [asyncio.ensure_future(iteration(i, item)) for i, item in enumerate(items)]
+    outcomes: list[Status | None] = []
+    suspends: list[Suspend] = []
+    try:
+        pending: set[asyncio.Future[Status | None]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                problem = task.exception()
+                if isinstance(problem, Suspend):
+                    suspends.append(problem)
+                elif problem is not None:
+                    raise problem  # Terminate, a cancel, a bug: the other iterations stop
+                else:
+                    outcomes.append(task.result())
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if suspends:
         raise min(suspends, key=lambda s: s.wake_at)
     failed = any(o is Status.FAILED for o in outcomes)
     return (Status.FAILED if failed else Status.SUCCEEDED), None, {"items": items}
