@@ -472,3 +472,13 @@ def test_a_wait_sleeps_in_the_database_and_the_run_goes_on_after_it(client: Test
         datetime.fromisoformat(records["Pause"]["endTime"])
         - datetime.fromisoformat(records["Pause"]["startTime"])
     ).total_seconds() >= 1
+
+
+def test_a_bare_definition_is_accepted_and_its_problems_point_into_it(client: TestClient) -> None:
+    bare = request_only({"Echo": {"type": "Compose", "inputs": "@triggerBody()"}})["definition"]
+    saved = client.put("/v1/workflows/bare", json=bare)
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["definition"] == bare and saved.json()["state"] == "Enabled"
+    broken = {**bare, "actions": {"Echo": {"type": "Compose", "inputs": "@nope()"}}}
+    answer = client.put("/v1/workflows/bare", json=broken)
+    assert [e["pointer"] for e in answer.json()["errors"]] == ["/actions/Echo/inputs"]

@@ -23,6 +23,8 @@ class WorkflowDocument:
     """Other keys of the document, returned unchanged (an ARM resource's ``location``, ...)."""
     prefix: str
     """Where the definition sits in the document: ``""`` or ``/properties``."""
+    bare: bool = False
+    """The document is the definition itself (its pointers start at ``/``)."""
 
 
 def check_name(name: str) -> str | None:
@@ -35,10 +37,17 @@ def check_name(name: str) -> str | None:
 
 
 def parse_document(body: Any, problems: Problems) -> WorkflowDocument:
-    """Read ``{"definition", "parameters", "state"}`` or ``{"properties": {...}, ...}``."""
+    """Read ``{"definition", "parameters", "state"}``, ``{"properties": {...}, ...}`` (the ARM
+    resource) or a bare definition ``{"triggers", "actions", ...}``."""
     if not isinstance(body, Mapping):
         problems.add("/", "the body must be a JSON object with 'definition'")
         return WorkflowDocument({}, {}, ENABLED, {}, "")
+    if (
+        "definition" not in body
+        and "properties" not in body
+        and ("triggers" in body or "actions" in body)
+    ):  # a bare definition, as some templates store it: no parameters, enabled
+        return WorkflowDocument(body, {}, ENABLED, {}, "", bare=True)
     prefix = ""
     source: Mapping[str, Any] = body
     extra = {k: v for k, v in body.items() if k not in ("definition", "parameters", "state")}

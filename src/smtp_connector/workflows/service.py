@@ -122,7 +122,7 @@ class WorkflowService:
             document.definition,
             document.parameters,
             lambda connection: self.connections.find(connection) is not None,
-            at=document.prefix + "/definition",
+            at="" if document.bare else document.prefix + "/definition",
             at_parameters=document.prefix + "/parameters",
         )
         stored, created = self.store.put(
