@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,9 +21,9 @@ from smtp_connector.workflows.definition.parse import parse_definition
 from smtp_connector.workflows.definition.problems import Problems
 from smtp_connector.workflows.documents import check_name, parse_document
 from smtp_connector.workflows.engine.records import iso
+from smtp_connector.workflows.engine.rows import NewRun
 from smtp_connector.workflows.engine.runner import RunEngine
-from smtp_connector.workflows.engine.store import NewRun, RunStore, StoredRun
-from smtp_connector.workflows.expressions import ExpressionError, StaticContext
+from smtp_connector.workflows.engine.store import RunStore
 from smtp_connector.workflows.signing import callback, verify
 from smtp_connector.workflows.statuses import Status
 from smtp_connector.workflows.store import (
@@ -34,49 +32,9 @@ from smtp_connector.workflows.store import (
     StoredWorkflow,
     WorkflowStore,
 )
+from smtp_connector.workflows.triggers.firing import Fired, fresh_run, prepare_runs
 from smtp_connector.workflows.triggers.recurrence import Scheduler, clocks_of
 from smtp_connector.workflows.triggers.request import HttpCall, trigger_outputs
-
-MAX_SPLIT = 5000
-"""Most runs one firing may start with ``splitOn``."""
-
-
-@dataclass(frozen=True)
-class Fired:
-    runs: list[str]
-    fired: bool
-    response: asyncio.Future[dict[str, Any] | None] | None = None
-    """Set when the run answers its caller (a Response action) and the caller should wait."""
-
-
-@dataclass(frozen=True)
-class FireFailed(Exception):
-    """The trigger's conditions or splitOn could not be evaluated: the history says why."""
-
-    message: str
-
-
-def fresh_run(
-    stored: StoredWorkflow, run_id: str, trigger: dict[str, Any], now: datetime
-) -> StoredRun:
-    """The row of a run this process has just committed and holds: nothing to read back."""
-    return StoredRun(
-        run_id,
-        stored.name,
-        stored.version,
-        Status.RUNNING,
-        None,
-        None,
-        trigger,
-        {},
-        None,
-        False,
-        1,
-        now,
-        now,
-        None,
-        now,
-    )
 
 
 class WorkflowService:
@@ -287,7 +245,7 @@ class WorkflowService:
             "clientTrackingId": None,
         }
         history: dict[str, Any] = {"trigger": spec.name, "startedAt": now, "scheduledAt": scheduled}
-        records = self.prepare_runs(spec, record, history)
+        records = prepare_runs(spec, record, history)
         ids, leases = await self.runs.create_async(
             stored.name,
             stored.version,
@@ -306,56 +264,6 @@ class WorkflowService:
         if history.get("status") == Status.FAILED.value:
             raise InvalidInput.field("trigger", str(history["error"]["message"]))
         return Fired(ids, bool(ids), response)
-
-    def prepare_runs(
-        self, spec: TriggerSpec, record: dict[str, Any], history: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """The trigger records of the runs one firing starts (none when a condition is false,
-        one per item with ``splitOn``); ``history`` gets the status (and the error)."""
-        try:
-            records = self._split(spec, record) if self._conditions_hold(spec, record) else []
-        except FireFailed as failure:
-            history.update(
-                status=Status.FAILED.value,
-                code="InvalidTemplate",
-                error={"code": "InvalidTemplate", "message": failure.message},
-            )
-            return []
-        history["status"] = Status.SUCCEEDED.value if records else Status.SKIPPED.value
-        return records
-
-    def _context(self, record: Mapping[str, Any]) -> StaticContext:
-        return StaticContext(trigger_record=dict(record))
-
-    def _conditions_hold(self, spec: TriggerSpec, record: dict[str, Any]) -> bool:
-        compiled = spec.compiled.get("conditions")
-        if compiled is None:
-            return True
-        try:
-            conditions = compiled.evaluate(self._context(record))
-        except ExpressionError as exc:
-            raise FireFailed(exc.message) from exc
-        if not isinstance(conditions, list):
-            return True
-        return all(isinstance(c, Mapping) and c.get("expression") is True for c in conditions)
-
-    def _split(self, spec: TriggerSpec, record: dict[str, Any]) -> list[dict[str, Any]]:
-        compiled = spec.compiled.get("splitOn")
-        if compiled is None:
-            return [record]
-        try:
-            items = compiled.evaluate(self._context(record))
-        except ExpressionError as exc:
-            raise FireFailed(exc.message) from exc
-        if not isinstance(items, list):
-            raise FireFailed(
-                f"The trigger's splitOn expression '{spec.raw.get('splitOn')}' must give an "
-                f"array, not {type(items).__name__}."
-            )
-        if len(items) > MAX_SPLIT:
-            raise FireFailed(f"splitOn gave {len(items)} items; at most {MAX_SPLIT} are allowed.")
-        outputs = record["outputs"]
-        return [{**record, "outputs": {**outputs, "body": item}} for item in items]
 
     async def run_trigger(self, name: str, trigger: str) -> Fired:
         """Fire a trigger by hand (the admin API): a Request trigger with an empty body."""

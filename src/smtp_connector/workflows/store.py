@@ -25,7 +25,7 @@ from smtp_connector.store.workflow_tables import (
     WorkflowVersionRow,
 )
 from smtp_connector.workflows.engine.records import ActionResult
-from smtp_connector.workflows.engine.store import StoredRun, result_from_row, run_from_row
+from smtp_connector.workflows.engine.rows import StoredRun, result_from_row, run_from_row
 
 ENABLED = "Enabled"
 DISABLED = "Disabled"

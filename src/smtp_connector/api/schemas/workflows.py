@@ -6,7 +6,7 @@ from typing import Any
 
 from smtp_connector.workflows.definition.model import Definition
 from smtp_connector.workflows.engine.records import ActionResult, iso
-from smtp_connector.workflows.engine.store import StoredRun
+from smtp_connector.workflows.engine.rows import StoredRun
 from smtp_connector.workflows.store import HistoryEntry, StoredWorkflow
 
 WORKFLOW_DOCUMENT = {

@@ -12,58 +12,19 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from smtp_connector.workflows.definition import types as t
-from smtp_connector.workflows.definition.checks import check_action_inputs, check_trigger
+from smtp_connector.workflows.definition.checks import check_action_inputs
 from smtp_connector.workflows.definition.model import (
     ActionSpec,
     ConnectionRef,
     Definition,
     ScopeSpec,
-    TriggerSpec,
 )
-from smtp_connector.workflows.definition.problems import Problems, pointer
+from smtp_connector.workflows.definition.parameters import effective_parameters
+from smtp_connector.workflows.definition.problems import Problems, child, pointer, split_pointer
+from smtp_connector.workflows.definition.triggers import parse_triggers
 from smtp_connector.workflows.statuses import Status
 
 ConnectionExists = Callable[[str], bool]
-
-
-def effective_parameters(
-    declared: Any, values: Any, problems: Problems, at_declared: str, at_values: str
-) -> dict[str, Any]:
-    """Parameter values: the saved ``{name: {"value": v}}`` over the declared defaults."""
-    result: dict[str, Any] = {}
-    if declared is None:
-        declared = {}
-    if not isinstance(declared, Mapping):
-        problems.add(at_declared, "parameters must be an object")
-        declared = {}
-    if len(declared) > t.MAX_PARAMETERS:
-        problems.add(at_declared, f"a workflow may declare at most {t.MAX_PARAMETERS} parameters")
-    for name, spec in declared.items():
-        if not isinstance(spec, Mapping):
-            problems.add(pointer(*_split(at_declared), name), "a parameter must be an object")
-            continue
-        if "defaultValue" in spec:
-            result[name] = spec["defaultValue"]
-    if values is None:
-        values = {}
-    if not isinstance(values, Mapping):
-        problems.add(at_values, "parameters must be an object of {name: {value}}")
-        return result
-    folded = {name.casefold() for name in declared}
-    for name, entry in values.items():
-        at = pointer(*_split(at_values), name)
-        if not isinstance(entry, Mapping) or "value" not in entry:
-            problems.add(at, "a parameter value must be an object with 'value'")
-            continue
-        if name.casefold() not in folded and name != "$connections":
-            problems.add(at, f"the parameter '{name}' is not declared in the definition")
-            continue
-        result[name] = entry["value"]
-    return result
-
-
-def _split(at: str) -> list[str]:
-    return [p.replace("~1", "/").replace("~0", "~") for p in at.split("/")[1:]]
 
 
 class _Walker:
@@ -91,7 +52,7 @@ class _Walker:
             return ScopeSpec({}, ())
         specs: dict[str, ActionSpec] = {}
         for name, raw in actions.items():
-            spec = self.action(name, raw, pointer(*_split(at), name), parent, depth, loop)
+            spec = self.action(name, raw, child(at, name), parent, depth, loop)
             if spec is not None:
                 specs[name] = spec
         order = self.ordered(specs, at)
@@ -112,7 +73,7 @@ class _Walker:
                 deps.difference_update(ready)
         for name in remaining:
             self.problems.add(
-                pointer(*_split(at), name, "runAfter"),
+                child(at, name, "runAfter"),
                 f"the runAfter of '{name}' makes a cycle: " + " -> ".join(sorted(remaining)),
             )
         return tuple(order)
@@ -148,16 +109,16 @@ class _Walker:
         kind = t.action_type(type_text) if isinstance(type_text, str) else None
         if kind is None:
             problems.add(
-                pointer(*_split(at), "type"),
+                child(at, "type"),
                 f"the action type {type_text!r} is not supported; supported types: "
                 + ", ".join(t.ACTION_TYPES),
             )
             return None
-        run_after = self.run_after(raw.get("runAfter"), pointer(*_split(at), "runAfter"))
+        run_after = self.run_after(raw.get("runAfter"), child(at, "runAfter"))
         compiled = {}
         for role in ("inputs", "expression", "foreach"):
             if role in raw:
-                value = problems.compile(pointer(*_split(at), role), raw[role])
+                value = problems.compile(child(at, role), raw[role])
                 if value is not None:
                     compiled[role] = value
         inputs = raw.get("inputs")
@@ -176,12 +137,12 @@ class _Walker:
             kind, name, raw, at, problems, self.parameters, self.variables, parent, loop
         )
         if connection is not None:
-            self.connections.append(ConnectionRef(pointer(*_split(at), "inputs"), connection))
+            self.connections.append(ConnectionRef(child(at, "inputs"), connection))
             if not self.exists(connection):
                 problems.add(
-                    pointer(*_split(at), "inputs", "host", "connection")
+                    child(at, "inputs", "host", "connection")
                     if kind == "ApiConnection"
-                    else pointer(*_split(at), "inputs", "serviceProviderConfiguration"),
+                    else child(at, "inputs", "serviceProviderConfiguration"),
                     f"there is no connection named '{connection}'; create it with "
                     "POST /v1/connections first",
                 )
@@ -196,7 +157,7 @@ class _Walker:
         self, kind: str, raw: Mapping[str, Any], at: str, cases: dict[str, Any]
     ) -> list[tuple[str, Any, str]]:
         """``(role, actions, pointer)`` of each nested scope of a control action."""
-        here = _split(at)
+        here = split_pointer(at)
         found: list[tuple[str, Any, str]] = []
         if kind in ("Scope", "Foreach", "Until", "If"):
             found.append(("actions", raw.get("actions"), pointer(*here, "actions")))
@@ -240,7 +201,7 @@ class _Walker:
             return {}
         result: dict[str, frozenset[Status]] = {}
         for name, statuses in raw.items():
-            entry_at = pointer(*_split(at), name)
+            entry_at = child(at, name)
             if not isinstance(statuses, list) or not statuses:
                 self.problems.add(entry_at, "runAfter statuses must be a non-empty array")
                 continue
@@ -249,7 +210,7 @@ class _Walker:
                 status = Status.parse(text) if isinstance(text, str) else None
                 if status is None or status not in _RUN_AFTER:
                     self.problems.add(
-                        pointer(*_split(entry_at), index),
+                        child(entry_at, index),
                         f"{text!r} is not a runAfter status (Succeeded, Failed, Skipped, TimedOut)",
                     )
                     continue
@@ -271,7 +232,7 @@ def _check_references(scope: ScopeSpec, problems: Problems) -> None:
     """Every ``runAfter`` names an action of the same scope (and never the action itself)."""
     for spec in scope.actions.values():
         for name in spec.run_after:
-            at = pointer(*_split(spec.pointer), "runAfter", name)
+            at = child(spec.pointer, "runAfter", name)
             if name == spec.name:
                 problems.add(at, f"'{spec.name}' cannot run after itself")
             elif name not in scope.actions:
@@ -300,18 +261,18 @@ def parse_definition(
         definition.get("parameters"),
         parameters,
         problems,
-        pointer(*_split(at), "parameters"),
+        child(at, "parameters"),
         at_parameters,
     )
     walker = _Walker(problems, values, exists)
-    triggers = _triggers(definition.get("triggers"), pointer(*_split(at), "triggers"), problems)
-    root = walker.scope(definition.get("actions"), pointer(*_split(at), "actions"), None, 1, False)
+    triggers = parse_triggers(definition.get("triggers"), child(at, "triggers"), problems)
+    root = walker.scope(definition.get("actions"), child(at, "actions"), None, 1, False)
     _check_references(root, problems)
     if any(a.type == "Response" for a in walker.actions.values()) and not any(
         trig.type == "Request" for trig in triggers.values()
     ):
         problems.add(
-            pointer(*_split(at), "actions"),
+            child(at, "actions"),
             'a Response action needs a Request trigger ("When a HTTP request is received")',
         )
     problems.raise_if_any()
@@ -324,40 +285,3 @@ def parse_definition(
         tuple(walker.connections),
         walker.variables,
     )
-
-
-def _triggers(raw: Any, at: str, problems: Problems) -> dict[str, TriggerSpec]:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        problems.add(at, "triggers must be an object of name -> trigger")
-        return {}
-    if len(raw) > t.MAX_TRIGGERS:
-        problems.add(at, f"a workflow may have at most {t.MAX_TRIGGERS} triggers")
-    result: dict[str, TriggerSpec] = {}
-    for name, spec in raw.items():
-        trigger_at = pointer(*_split(at), name)
-        if not name or len(name) > t.MAX_NAME or any(c in t.NAME_FORBIDDEN for c in name):
-            problems.add(trigger_at, f"the trigger name {name!r} is not valid")
-            continue
-        if not isinstance(spec, Mapping):
-            problems.add(trigger_at, "a trigger must be an object")
-            continue
-        type_text = spec.get("type")
-        kind = t.trigger_type(type_text) if isinstance(type_text, str) else None
-        if kind is None:
-            problems.add(
-                trigger_at + "/type",
-                f"the trigger type {type_text!r} is not supported; supported types: "
-                + ", ".join(t.TRIGGER_TYPES),
-            )
-            continue
-        compiled = {}
-        for role in ("conditions", "splitOn"):
-            if role in spec:
-                value = problems.compile(trigger_at + "/" + role, spec[role])
-                if value is not None:
-                    compiled[role] = value
-        check_trigger(kind, spec, trigger_at, problems)
-        result[name] = TriggerSpec(name, kind, trigger_at, spec, compiled)
-    return result

@@ -22,6 +22,16 @@ def pointer(*parts: str | int) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
+def child(at: str, *parts: str | int) -> str:
+    """The pointer to ``parts`` under the pointer ``at``."""
+    return at + pointer(*parts)
+
+
+def split_pointer(at: str) -> list[str]:
+    """The unescaped parts of a JSON pointer (``/a~1b/c`` -> ``["a/b", "c"]``)."""
+    return [p.replace("~1", "/").replace("~0", "~") for p in at.split("/")[1:]]
+
+
 class Problems:
     """An accumulator: checks add problems and go on, so one answer lists them all."""
 

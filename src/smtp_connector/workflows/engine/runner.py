@@ -24,7 +24,8 @@ from smtp_connector.workflows.definition.model import Definition
 from smtp_connector.workflows.engine.context import RunState
 from smtp_connector.workflows.engine.executor import Executor, RunOutcome
 from smtp_connector.workflows.engine.records import ActionResult
-from smtp_connector.workflows.engine.store import LeaseLost, RunLease, RunStore, StoredRun
+from smtp_connector.workflows.engine.rows import LeaseLost, RunLease, StoredRun
+from smtp_connector.workflows.engine.store import RunStore
 
 DefinitionSource = Callable[[str, int], Awaitable[Definition]]
 CallbackUrls = Callable[[str], str]

@@ -1,5 +1,7 @@
 """Runs in the database: create (with the trigger's history), claim, record, finish, read.
 
+The values it reads and writes (``StoredRun``, ``RunLease``, ``NewRun``) are in ``rows.py``.
+
 The lease discipline is the outbox's: a run is taken with a fresh token and a lease that its
 process renews; every write about the run names the token and changes nothing once another
 process took the run over (``LeaseLost``). Leases and due times use the database's clock.
@@ -10,104 +12,30 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from smtp_connector.errors import RunNotFound
 from smtp_connector.outbox.base import OutboxBase
 from smtp_connector.store.workflow_tables import ActionRecordRow, RunRow, TriggerHistoryRow
 from smtp_connector.workflows.engine.records import ActionResult
+from smtp_connector.workflows.engine.rows import (
+    LeaseLost,
+    NewRun,
+    RunLease,
+    StoredRun,
+    changed_rows,
+    new_run_id,
+    result_from_row,
+    run_from_row,
+)
 from smtp_connector.workflows.expressions.values import plain_json
 from smtp_connector.workflows.statuses import Status
 
 T = TypeVar("T")
-_TICKS_CEILING = 10**20
-
-
-def _count(result: Any) -> int:
-    """Rows an UPDATE changed."""
-    return int(cast(CursorResult[Any], result).rowcount)
-
-
-def new_run_id(now: datetime) -> str:
-    """Newest sorts first: 20 digits of reversed 100-ns ticks, then random digits and ``CU``."""
-    ticks = int(now.timestamp() * 10_000_000)
-    return f"{_TICKS_CEILING - ticks:020d}{secrets.randbelow(10**10):010d}CU"
-
-
-class LeaseLost(Exception):
-    """Another process has taken the run over; this one must stop working on it."""
-
-
-@dataclass(frozen=True)
-class RunLease:
-    run: str
-    token: str
-
-
-@dataclass(frozen=True)
-class NewRun:
-    trigger: dict[str, Any]
-    """The trigger record (name, outputs, times, status) the run starts from."""
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    id: str
-    workflow: str
-    version: int
-    status: Status
-    code: str | None
-    error: dict[str, Any] | None
-    trigger: dict[str, Any]
-    variables: dict[str, Any]
-    response: dict[str, Any] | None
-    cancel_requested: bool
-    attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
-    due_at: datetime | None
-
-
-def run_from_row(row: RunRow) -> StoredRun:
-    return StoredRun(
-        row.id,
-        row.workflow,
-        row.version,
-        Status(row.status),
-        row.code,
-        row.error,
-        row.trigger,
-        row.variables or {},
-        row.response,
-        row.cancel_requested,
-        row.attempts,
-        row.created_at,
-        row.started_at,
-        row.ended_at,
-        row.due_at,
-    )
-
-
-def result_from_row(row: ActionRecordRow) -> ActionResult:
-    return ActionResult(
-        row.name,
-        row.repetition,
-        Status(row.status),
-        row.code,
-        row.error,
-        row.inputs,
-        row.outputs,
-        row.started_at,
-        row.ended_at,
-        row.state,
-        list(row.retry_history or []),
-    )
 
 
 class RunStore(OutboxBase):
@@ -280,7 +208,7 @@ class RunStore(OutboxBase):
             if response is not None:
                 values["response"] = plain_json(response)
             if values:
-                changed = _count(
+                changed = changed_rows(
                     session.execute(
                         update(RunRow)
                         .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)
@@ -332,7 +260,7 @@ class RunStore(OutboxBase):
         def unit(session: Session) -> None:
             now = self._now(session, None)
             waiting = status is Status.WAITING
-            changed = _count(
+            changed = changed_rows(
                 session.execute(
                     update(RunRow)
                     .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)

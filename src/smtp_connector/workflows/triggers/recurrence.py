@@ -22,10 +22,11 @@ from smtp_connector.outbox.faults import describe
 from smtp_connector.store.workflow_tables import TriggerStateRow, WorkflowRow
 from smtp_connector.workflows.definition.model import Definition
 from smtp_connector.workflows.engine.records import iso
+from smtp_connector.workflows.engine.rows import NewRun, RunLease
 from smtp_connector.workflows.engine.runner import first_of
-from smtp_connector.workflows.engine.store import NewRun, RunLease
 from smtp_connector.workflows.schedule.recurrence import Recurrence
 from smtp_connector.workflows.statuses import Status
+from smtp_connector.workflows.triggers.firing import prepare_runs
 
 if TYPE_CHECKING:
     from smtp_connector.workflows.service import WorkflowService
@@ -148,7 +149,7 @@ class Scheduler:
         state.last_run_at = due.fire
         record = trigger_record(spec.name, due.fire, now)
         history: dict[str, Any] = {"trigger": spec.name, "startedAt": now, "scheduledAt": due.fire}
-        records = self.service.prepare_runs(spec, record, history)
+        records = prepare_runs(spec, record, history)
         engine = self.service.engine
         unit = self.service.runs.creation(
             stored.name,
