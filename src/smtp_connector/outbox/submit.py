@@ -95,6 +95,7 @@ class SendService:
         idempotency: IdempotencyRequest | None = None,
         answer: AcceptedAnswer | None = None,
         inline: bool = False,
+        precheck: bool = True,
     ) -> Submission:
         """Commit one message. Raises ConnectionNotFound, RateLimited, InvalidInput,
         PayloadTooLarge, SenderNotAllowed, IdempotentReplay or IdempotencyMismatch.
@@ -104,9 +105,13 @@ class SendService:
         ``wait`` the message is queued and ``answer`` (its 202) saved with the key at once.
         ``inline``: the payload is small (its JSON under ``api.body.THREAD_PARSE_BYTES``), so
         it is validated and composed on the event loop, which costs less than a thread hop;
-        composing is linear in the payload, so that work is bounded.
+        composing is linear in the payload, so that work is bounded. ``precheck=False`` skips
+        the read that answers a repeated key before anything else: for callers whose keys are
+        almost never repeated (workflow actions), a repeat is then found when the key is
+        written, in the same transaction, and raises the same way.
         """
-        await self._check_repeat(idempotency)
+        if precheck:
+            await self._check_repeat(idempotency)
         connection = self.connections.cached(connection_name)
         if connection is None:  # not cached here: read it off the event loop
             connection = await to_thread.run_sync(self.connections.get, connection_name)

@@ -55,7 +55,7 @@ class WorkflowMail:
         )
         try:
             submission = await self.sender.submit(
-                connection, payload, wait=True, idempotency=key, inline=True
+                connection, payload, wait=True, idempotency=key, inline=True, precheck=False
             )
         except IdempotentReplay as replay:
             return await self._replay(replay)

@@ -116,6 +116,9 @@ class RunEngine:
         active = _Active(lease)
         self.active[lease.run] = active
         active.task = asyncio.ensure_future(self._execute(lease, known))
+        # Not in the coroutine's ``finally``: a task cancelled before its first step never
+        # runs it, and the run would stay "active" (its lease renewed) for ever.
+        active.task.add_done_callback(lambda _task: self._forget(active))
 
     def wake(self) -> None:
         self._wake.set()
@@ -130,11 +133,15 @@ class RunEngine:
             raise
         except Exception as exc:  # the run stays leased; another attempt after the lease
             log_event("workflow.run_error", logging.ERROR, run=lease.run, error=describe(exc))
-        finally:
-            self.active.pop(lease.run, None)
-            waiter = self.responses.pop(lease.run, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+
+    def _forget(self, active: _Active) -> None:
+        """The run's task ended (finished, failed or cancelled): it is no longer ours, and a
+        caller still waiting for a Response gets none."""
+        if self.active.get(active.lease.run) is active:
+            del self.active[active.lease.run]
+        waiter = self.responses.pop(active.lease.run, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def _run(self, lease: RunLease, known: StoredRun | None) -> None:
         records: list[ActionResult] = []
@@ -231,12 +238,21 @@ class RunEngine:
             except Exception as exc:
                 log_event("workflow.lease_renewal_failed", logging.WARNING, error=describe(exc))
                 continue
-            for run, active in list(self.active.items()):
-                if run not in held:
-                    if active.task is not None:
-                        active.task.cancel()
-                elif held[run]:
-                    active.cancel_requested = True
+            self.renewed(leases, held)
+
+    def renewed(self, leases: list[RunLease], held: dict[str, bool]) -> None:
+        """Act on a renewal of ``leases``: a run whose lease another process took stops, one
+        whose cancellation was asked for stops at its next action. Runs started while the
+        renewal ran were not in it, and are left alone."""
+        for lease in leases:
+            active = self.active.get(lease.run)
+            if active is None or active.lease != lease:
+                continue
+            if lease.run not in held:
+                if active.task is not None:
+                    active.task.cancel()
+            elif held[lease.run]:
+                active.cancel_requested = True
 
     async def close(self) -> None:
         """Stop executing: running runs are released for another process to resume."""

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smtp_connector.errors import RunNotFound
@@ -186,6 +187,12 @@ class RunStore(OutboxBase):
             ).all()
             return run_from_row(row), [result_from_row(r) for r in records]
 
+    def _upsert(self, table: Any) -> Any:
+        """The dialect's ``INSERT`` with ``ON CONFLICT`` (SQLite 3.24+ and PostgreSQL)."""
+        if self._db.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
     def records(self, run_id: str) -> list[ActionResult]:
         """The run's action records (what a resumed run must not do again)."""
         with self._reading() as session:
@@ -226,24 +233,29 @@ class RunStore(OutboxBase):
                 )
             if not changed:
                 raise LeaseLost(lease.run)
-            row = session.get(ActionRecordRow, (lease.run, result.name, result.repetition))
-            if row is None:
-                row = ActionRecordRow(
-                    run=lease.run,
-                    name=result.name,
-                    repetition=result.repetition,
-                    seq=time.monotonic_ns() // 1000,
+            fields = {
+                "status": result.status.value,
+                "code": result.code,
+                "error": result.error,
+                "inputs": plain_json(result.inputs),
+                "outputs": plain_json(result.outputs),
+                "state": plain_json(result.state),
+                "retry_history": result.retry_history,
+                "started_at": result.started_at,
+                "ended_at": result.ended_at,
+            }
+            upsert = self._upsert(ActionRecordRow).values(
+                run=lease.run,
+                name=result.name,
+                repetition=result.repetition,
+                seq=time.time_ns() // 1000,  # first recorded (kept when the record changes)
+                **fields,
+            )
+            session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["run", "name", "repetition"], set_=fields
                 )
-                session.add(row)
-            row.status = result.status.value
-            row.code = result.code
-            row.error = result.error
-            row.inputs = plain_json(result.inputs)
-            row.outputs = plain_json(result.outputs)
-            row.state = plain_json(result.state)
-            row.retry_history = result.retry_history
-            row.started_at = result.started_at
-            row.ended_at = result.ended_at
+            )
 
         await self._write_async(unit)
 
