@@ -134,9 +134,9 @@ def title(report: dict[str, Any]) -> str:
         commit += "+changes"
     return (
         f"bench_all {report['date']}{f' at {commit}' if commit else ''}"
-        f" ({'quick' if report['parameters']['quick'] else 'full'}"
-        f"{', workflows only' if report['parameters'].get('only_workflows') else ''}"
-        f" run, {report.get('duration_seconds', 0) / 60:.0f} min), {machine['cpus']} CPUs,"
+        f" ({'quick' if report['parameters']['quick'] else 'full'} run"
+        f"{', workflows only' if report['parameters'].get('only_workflows') else ''},"
+        f" {report.get('duration_seconds', 0) / 60:.0f} min), {machine['cpus']} CPUs,"
         f" load average {report['load_average_before']:.1f} before,"
         f" {report.get('load_average_after', 0):.1f} after; sink: {report['sink']}; message:"
         f" HTML {message['html_chars']:,} chars in {message['paragraphs']} paragraphs +"
