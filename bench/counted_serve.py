@@ -4,11 +4,11 @@
 
 Counts, with SQLAlchemy's engine events (nothing of the connector is changed): transactions
 committed, those that wrote (ran an INSERT, UPDATE or DELETE) and those of them committed by the
-group commit's writer thread; statements, and the writing ones by verb, with the rows of each
-executemany; the units of work handed to the group commit; and the connections opened (a pool
-that is too small opens and closes one per use). COUNTS.json is rewritten every
-0.2 s (write, then rename) while the process runs, so the benchmark can take the difference
-around one case.
+group commit's writer thread; statements, the writing ones by verb with the rows of each
+executemany, the SELECTs and the BEGINs; the units of work handed to the group commit; and the
+connections opened (a pool that is too small opens and closes one per use). COUNTS.json is
+rewritten every 0.2 s (write, then rename) while the process runs, so the benchmark can take the
+difference around one case.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import Pool
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
+COUNTED = (*WRITES, "SELECT", "BEGIN ")  # BEGIN: SQLite's BEGIN IMMEDIATE / DEFERRED
 GROUP_THREAD = "group-commit"
 INTERVAL = 0.2
 
@@ -41,8 +42,9 @@ def _statement(
     rows = len(parameters) if many and parameters else 1
     with lock:
         counts["statements"] += 1
+        if verb in COUNTED:
+            counts[f"{verb.strip().lower()}_statements"] += 1
         if verb in WRITES:
-            counts[f"{verb.lower()}_statements"] += 1
             counts[f"{verb.lower()}_rows"] += rows
             conn.info["bench_wrote"] = True
 

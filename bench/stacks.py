@@ -3,7 +3,8 @@
 Each line of the file is ``thread (TID): NAME;frame;frame;... COUNT`` from the outermost frame
 to the innermost, a frame being ``function (file:first line)``. From them: the hottest functions
 by self time (the innermost frame) and by cumulative time (anywhere on the stack, once per
-sample), the share of each thread, and the share of each part of the service: a sample belongs
+sample), the connector's own functions by cumulative time, the share of each thread, and the
+share of each part of the service: a sample belongs
 to the part of its innermost frame that belongs to any (so ``json`` called by SQLAlchemy counts
 as database work, called by the engine as engine work).
 """
@@ -27,8 +28,22 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("validation (pydantic, jsonschema)", ("pydantic", "jsonschema/", "referencing/")),
     ("event loop and threads", ("asyncio/", "uvloop/", "anyio/", "concurrent/", "threading")),
 )
-ROOTS = ("runpy.py", "threading.py", "asyncio/", "uvloop/", "concurrent/futures/", "click/")
+ROOTS = (
+    "runpy.py",
+    "threading.py",
+    "asyncio/",
+    "uvloop/",
+    "concurrent/futures/",
+    "click/",
+    "typer/",
+    "uvicorn/server.py",
+    "uvicorn/_compat.py",
+    "counted_serve.py",
+    "smtp_connector/cli.py",
+    "<module>",
+)
 """Frames under which everything runs: left out of the cumulative list, which they would top."""
+OURS = "smtp_connector/"
 
 
 @dataclass
@@ -38,6 +53,8 @@ class Summary:
     parts: Counter[str] = field(default_factory=Counter)
     own: Counter[str] = field(default_factory=Counter)
     cumulative: Counter[str] = field(default_factory=Counter)
+    ours: Counter[str] = field(default_factory=Counter)
+    """Cumulative time of the connector's own functions (``smtp_connector``)."""
 
 
 def part_of(frames: list[str]) -> str:
@@ -71,12 +88,14 @@ def summarize(path: Path) -> Summary:
         for frame in set(frames):
             if not any(root in frame for root in ROOTS):
                 summary.cumulative[frame] += count
+                if OURS in frame:
+                    summary.ours[frame] += count
     return summary
 
 
 def report(summary: Summary, top: int = 15) -> str:
-    """The summary as text: the threads, the parts, then the top ``top`` by self and by
-    cumulative time, each with its share of all samples."""
+    """The summary as text: the threads, the parts, then the top ``top`` by self time, by
+    cumulative time and of the connector's own functions, each with its share of all samples."""
     total = max(summary.samples, 1)
 
     def table(title: str, counts: Counter[str], n: int | None = None) -> list[str]:
@@ -89,9 +108,7 @@ def report(summary: Summary, top: int = 15) -> str:
     lines += table("threads", summary.threads)
     lines += table("parts of the service (the innermost frame that belongs to one)", summary.parts)
     lines += table(f"top {top} by self time", summary.own, top)
-    lines += table(
-        f"top {top} by cumulative time (event loop and thread roots left out)",
-        summary.cumulative,
-        top,
-    )
+    roots = "(the event loop, thread and command-line roots left out)"
+    lines += table(f"top {top} by cumulative time {roots}", summary.cumulative, top)
+    lines += table(f"top {top} of the connector's own functions, cumulative", summary.ours, top)
     return "\n".join(lines)

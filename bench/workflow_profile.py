@@ -119,6 +119,7 @@ def profile_workflows(out: Path, args: Any) -> None:
     text = report(summary)
     (out / "hotspots.txt").write_text(text + "\n")
     found["samples"] = summary.samples
+    found["py_spy"] = (out / "py-spy.log").read_text(errors="replace").strip().splitlines()[-2:]
     found["parts"] = dict(summary.parts.most_common())
     found["threads"] = dict(summary.threads.most_common())
     (out / "profile.json").write_text(json.dumps(found, indent=2) + "\n")
