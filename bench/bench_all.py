@@ -13,7 +13,12 @@ body of about 2 KB in 40 paragraphs and a 3 KB attachment), it measures:
   on a fresh ``smtp-connector serve``: the HTTP cases of ``http_cases.py`` (single async sends
   from 32 and 256 clients, ``send-batch``, synchronous sends, a 1 MB attachment, serve's peak
   memory around one 25 MB attachment), then on a ``serve --no-worker`` the delivery engine alone
-  and a large backlog (``drain.py``).
+  and a large backlog (``drain.py``), then on another fresh ``serve`` two workflows fired
+  through their callback URLs (``workflow_cases.py``: Request -> Compose -> Send Email, and
+  Request -> Response), beside n8n's documented 220 runs per second.
+
+``--only-workflows`` runs the workflow part alone; ``--profile-workflows DIR`` profiles the Send
+Email workflow on SQLite under py-spy (``workflow_profile.py``) and does nothing else.
 
 Every count is bounded, every wait has a time limit (``--timeout`` per case,
 ``--backlog-timeout`` for the backlog), and every process started is stopped by its pid in a
@@ -43,9 +48,11 @@ from drain import drain, fill
 from http_cases import run_http
 from message import ATTACHMENT, HTML, SEND
 from peers import run_peers
-from server import Serve, engine_database, running_serve, setting
+from server import Serve, connect_sink, engine_database, running_serve, setting
 from sink import Sink, default_sink_path, start_sink
 from table import print_markdown, print_text
+from workflow_cases import run_workflows
+from workflow_profile import profile_workflows
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PRIVATE = ("database_url", "sink", "json", "report")  # may hold a password or a local path
@@ -58,8 +65,9 @@ SIZES = {  # option: (full run, --quick)
     "drain_messages": (20000, 1000),
     "backlog": (100000, 2000),
     "warmup": (64, 32),
+    "workflow_runs": (5000, 300),
 }
-PARTS = ("memory", "healthz", "async", "batch", "sync", "large", "drain", "backlog")
+PARTS = ("memory", "healthz", "async", "batch", "sync", "large", "drain", "backlog", "workflows")
 Note = Callable[[str], None]
 NOTED_PACKAGES = ("smtp-connector", "uvicorn", "uvloop", "httptools", "sqlalchemy", "aiosmtplib")
 
@@ -89,10 +97,7 @@ def code() -> dict[str, Any]:
 
 
 def _connect(serve: Serve, sink: Sink, extra: str) -> None:
-    connection = {"name": "sink", "server": "127.0.0.1", "port": sink.port, "security": "none"}
-    status, answer = serve.request("POST", "/v1/connections", connection | json.loads(extra))
-    if status != 201:
-        raise SystemExit(f"creating the connection: {status} {answer}")
+    connect_sink(serve, sink.port, extra)
 
 
 def _failed(exc: BaseException, log: Path | None, errors: list[str], note: Note) -> None:
@@ -148,6 +153,21 @@ def drain_part(engine: str, sink: Sink, args: argparse.Namespace, run: dict[str,
             _failed(exc, serve.log, run["errors"], note)
 
 
+def workflows_part(engine: str, sink: Sink, args: argparse.Namespace, run: dict[str, Any]) -> None:
+    """The workflow cases on a fresh ``serve`` (with its worker and run engine)."""
+    note = args.note
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-all-") as tmp,
+        engine_database(engine, args.database_url) as url,
+        running_serve(Path(tmp), url, args.env, options=args.serve_option) as serve,
+    ):
+        try:
+            _connect(serve, sink, args.connection_json)
+            run["workflows"] = asyncio.run(run_workflows(serve, sink, args, note))
+        except (Exception, SystemExit) as exc:
+            _failed(exc, serve.log, run["errors"], note)
+
+
 def run_engine(engine: str, sink: Sink, args: argparse.Namespace) -> dict[str, Any]:
     run: dict[str, Any] = {"engine": engine, "errors": []}
     if set(PARTS[:6]) - set(args.skip):
@@ -156,6 +176,9 @@ def run_engine(engine: str, sink: Sink, args: argparse.Namespace) -> dict[str, A
     if {"drain", "backlog"} - set(args.skip):
         args.note(f"{engine}: delivery engine")
         drain_part(engine, sink, args, run)
+    if "workflows" not in args.skip:
+        args.note(f"{engine}: workflows")
+        workflows_part(engine, sink, args, run)
     return run
 
 
@@ -184,6 +207,12 @@ def parse_args() -> argparse.Namespace:
     add("--worker-option", action="append", default=[], help="one more `worker` argument")
     add("--connection-json", default="{}", help="extra fields of the sink's connection")
     add("--skip", default="", help="comma-separated parts: " + ",".join(PARTS))
+    add("--only-workflows", action="store_true", help="the workflow cases alone (no peers)")
+    add(
+        "--profile-workflows",
+        metavar="DIR",
+        help="profile Request -> Compose -> Send Email on SQLite under py-spy into DIR; only that",
+    )
     add("--timeout", type=float, default=600, help="bound on each case (s)")
     add("--backlog-timeout", type=float, default=3600, help="bound on the backlog's drain (s)")
     add("--sink", default=default_sink_path(), help="smtp-sink (default $SMTP_SINK or PATH)")
@@ -199,21 +228,29 @@ def parse_args() -> argparse.Namespace:
     args.skip = [part for part in args.skip.split(",") if part]
     if unknown := set(args.skip) - set(PARTS):
         parser.error(f"--skip: unknown {', '.join(sorted(unknown))}")
+    if args.only_workflows:
+        args.skip = [part for part in PARTS if part != "workflows"]
     return args
 
 
-def measure(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
-    default = "sqlite,postgresql" if args.database_url else "sqlite"
-    engines = (args.engines or default).split(",")
+def noter() -> Note:
+    """Progress lines on stderr, with the minutes and seconds since this call."""
     start = time.monotonic()
 
     def note(text: str) -> None:
         elapsed = int(time.monotonic() - start)
         print(f"[{elapsed // 60:02d}:{elapsed % 60:02d}] {text}", file=sys.stderr, flush=True)
 
+    return note
+
+
+def measure(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
+    default = "sqlite,postgresql" if args.database_url else "sqlite"
+    engines = (args.engines or default).split(",")
+    start = time.monotonic()
+    note = args.note = noter()
     if "postgresql" not in engines:
         note("PostgreSQL skipped: give --database-url (or $BENCH_DATABASE_URL) to include it")
-    args.note = note
     report: dict[str, Any] = {
         "benchmark": "bench_all",
         "date": now.isoformat(timespec="seconds"),
@@ -228,8 +265,10 @@ def measure(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     sink = start_sink(args.sink, count=True)
     try:
         report["sink"] = sink.name
-        note(f"peers: {args.peer_messages:,} messages each into {sink.name}")
-        report["peers"] = run_peers(sink, args.peer_messages, args.warmup, args.timeout)
+        report["peers"] = {}
+        if not args.only_workflows:
+            note(f"peers: {args.peer_messages:,} messages each into {sink.name}")
+            report["peers"] = run_peers(sink, args.peer_messages, args.warmup, args.timeout)
         report["engines"] = [run_engine(engine, sink, args) for engine in engines]
     finally:
         sink.stop()
@@ -241,6 +280,10 @@ def measure(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
 def main() -> None:
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that finally blocks run
+    if args.profile_workflows:
+        args.note = noter()
+        profile_workflows(Path(args.profile_workflows), args)
+        return
     if args.report:
         report = json.loads(Path(args.report).read_text())
     else:

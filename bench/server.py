@@ -73,6 +73,15 @@ class Serve:
         return None
 
 
+def connect_sink(serve: Serve, port: int, extra: str = "{}") -> None:
+    """Create the connection ``sink`` to the sink on ``port`` (``extra``: more fields, JSON).
+    Raises SystemExit if it is refused."""
+    connection = {"name": "sink", "server": "127.0.0.1", "port": port, "security": "none"}
+    status, answer = serve.request("POST", "/v1/connections", connection | json.loads(extra))
+    if status != 201:
+        raise SystemExit(f"creating the connection: {status} {answer}")
+
+
 def cli() -> list[str]:
     """The ``smtp-connector`` command of this Python environment."""
     exe = shutil.which("smtp-connector", path=str(Path(sys.executable).parent))
@@ -136,18 +145,28 @@ def running_serve(
     *,
     worker: bool = True,
     options: Sequence[str] = (),
+    command: Sequence[str] = (),
 ) -> Iterator[Serve]:
     """``serve --no-inbox`` on a free port with its data in ``workdir``; stopped on exit.
 
     ``database_url``: None for SQLite in ``workdir``. ``env`` adds ``SMTP_CONNECTOR_*``
     settings (the caller's own are not inherited). ``worker=False`` runs the API alone
-    (``--no-worker``); ``options`` are more ``serve`` options. Raises SystemExit with the end of
-    its output if it does not answer /healthz in time.
+    (``--no-worker``); ``options`` are more ``serve`` options; ``command`` replaces the
+    ``smtp-connector`` command (``counted_serve.py``). Raises SystemExit with the end of its
+    output if it does not answer /healthz in time.
     """
     port, key = free_port(), "sck_bench_" + secrets.token_hex(16)
     settings = _environment(database_url, env)
     settings["SMTP_CONNECTOR_ADMIN_API_KEY"] = key
-    args = [*cli(), "serve", "--no-inbox", "--port", str(port), "--data-dir", str(workdir)]
+    args = [
+        *(command or cli()),
+        "serve",
+        "--no-inbox",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(workdir),
+    ]
     args += [*([] if worker else ["--no-worker"]), *options]
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "serve.log"

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from peers import NAMES, SHORT
+from workflow_table import HEADERS, WORKFLOW_NOTE, workflow_notes, workflow_rows
 
 ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -118,6 +119,7 @@ def notes(report: dict[str, Any]) -> Iterator[str]:
                 yield f"{engine} {name}: other answers {others} {case['unexpected_answers']}"
         for error in run.get("errors", []):
             yield f"{engine}: {error}"
+    yield from workflow_notes(report)
 
 
 def _headers(report: dict[str, Any]) -> list[str]:
@@ -132,8 +134,9 @@ def title(report: dict[str, Any]) -> str:
         commit += "+changes"
     return (
         f"bench_all {report['date']}{f' at {commit}' if commit else ''}"
-        f" ({'quick' if report['parameters']['quick'] else 'full'}"
-        f" run, {report.get('duration_seconds', 0) / 60:.0f} min), {machine['cpus']} CPUs,"
+        f" ({'quick' if report['parameters']['quick'] else 'full'} run"
+        f"{', workflows only' if report['parameters'].get('only_workflows') else ''},"
+        f" {report.get('duration_seconds', 0) / 60:.0f} min), {machine['cpus']} CPUs,"
         f" load average {report['load_average_before']:.1f} before,"
         f" {report.get('load_average_after', 0):.1f} after; sink: {report['sink']}; message:"
         f" HTML {message['html_chars']:,} chars in {message['paragraphs']} paragraphs +"
@@ -141,17 +144,31 @@ def title(report: dict[str, Any]) -> str:
     )
 
 
-def print_text(report: dict[str, Any], out: TextIO) -> None:
-    """The title, the throughput table and the memory rows as aligned text."""
-    print(title(report), file=out)
-    table = [_headers(report), *rows(report)]
+def _aligned(table: list[list[str]], right_from: int, out: TextIO) -> None:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-        cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+        cells = [cell.ljust(width) for cell, width in zip(row[:right_from], widths, strict=False)]
+        cells += [
+            cell.rjust(width)
+            for cell, width in zip(row[right_from:], widths[right_from:], strict=True)
+        ]
         print("  ".join(cells), file=out)
+
+
+def print_text(report: dict[str, Any], out: TextIO) -> None:
+    """The title, the throughput table, the memory rows and the workflow table as aligned
+    text."""
+    print(title(report), file=out)
+    throughput = list(rows(report))
+    if throughput:
+        _aligned([_headers(report), *throughput], 2, out)
     for what, engine, figure in memory_rows(report):
         print(f"{what} ({engine}): {figure}", file=out)
+    workflows = workflow_rows(report)
+    if workflows:
+        print(file=out)
+        _aligned([HEADERS, *workflows], 2, out)
+        print(WORKFLOW_NOTE, file=out)
     for line in notes(report):
         print(line, file=out)
 
@@ -167,13 +184,21 @@ def _markdown(table: list[list[str]], right_from: int) -> Iterator[str]:
 def print_markdown(report: dict[str, Any], out: TextIO) -> None:
     """The same tables in Markdown, with the run's date and machine above them."""
     print(title(report) + "\n", file=out)
-    for line in _markdown([_headers(report), *rows(report)], 2):
-        print(line, file=out)
+    throughput = list(rows(report))
+    if throughput:
+        for line in _markdown([_headers(report), *throughput], 2):
+            print(line, file=out)
     memory = list(memory_rows(report))
     if memory:
         print(file=out)
         for line in _markdown([["memory", "engine", "figure"], *memory], 3):
             print(line, file=out)
+    workflows = workflow_rows(report)
+    if workflows:
+        print(file=out)
+        for line in _markdown([HEADERS, *workflows], 2):
+            print(line, file=out)
+        print(f"\n{WORKFLOW_NOTE}", file=out)
     found = list(notes(report))
     if found:
         print(file=out)
