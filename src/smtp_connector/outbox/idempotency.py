@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smtp_connector.errors import Conflict, IdempotencyMismatch
@@ -126,9 +127,29 @@ def reserve(
     ``answer`` (status code and body) when it is already known.
 
     Raises IdempotentReplay or IdempotencyMismatch when a live record exists; an expired one
-    is replaced. A concurrent insert of the same key surfaces as IntegrityError (at the latest
-    on commit): the caller rolls back and calls ``find_live`` in a new transaction.
+    is replaced. A new key (the usual case) costs one statement: the insert that does nothing
+    when the key is there, in which case the existing record is read. A concurrent insert of
+    the same key surfaces as IntegrityError (at the latest on commit): the caller rolls back
+    and calls ``find_live`` in a new transaction.
     """
+    values = {
+        "scope": request.scope,
+        "key": request.key,
+        "request_hash": request.request_hash,
+        "message_ids": list(message_ids),
+        "status_code": None if answer is None else answer[0],
+        "response": None if answer is None else answer[1],
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=request.ttl_seconds),
+    }
+    first = (
+        _insert_new(session)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(IdempotencyKeyRow.key)
+    )
+    if session.execute(first).first() is not None:  # inserted: the key is new
+        return
     live = find_live(session, request, now)
     if live is not None:
         raise refusal(live, request)
@@ -139,18 +160,14 @@ def reserve(
             IdempotencyKeyRow.expires_at <= now,
         )
     )
-    session.execute(
-        insert(IdempotencyKeyRow).values(
-            scope=request.scope,
-            key=request.key,
-            request_hash=request.request_hash,
-            message_ids=list(message_ids),
-            status_code=None if answer is None else answer[0],
-            response=None if answer is None else answer[1],
-            created_at=now,
-            expires_at=now + timedelta(seconds=request.ttl_seconds),
-        )
-    )
+    session.execute(insert(IdempotencyKeyRow).values(**values))
+
+
+def _insert_new(session: Session) -> Any:
+    """The dialect's ``INSERT`` that takes ``ON CONFLICT`` (SQLite 3.24+, PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(IdempotencyKeyRow)
+    return sqlite.insert(IdempotencyKeyRow)
 
 
 def save_response(

@@ -31,6 +31,7 @@ class Sink:
         *,
         variables: dict[str, Any] | None = None,
         response: dict[str, Any] | None = None,
+        deferrable: bool = False,
     ) -> None:
         self.written.append(result)
         if variables is not None:

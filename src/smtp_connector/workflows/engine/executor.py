@@ -24,7 +24,7 @@ from smtp_connector.workflows.actions.base import (
     Suspend,
     Terminate,
 )
-from smtp_connector.workflows.actions.catalog import LEAF_ACTIONS, SELF_EVALUATING
+from smtp_connector.workflows.actions.catalog import LEAF_ACTIONS, REPLAYABLE, SELF_EVALUATING
 from smtp_connector.workflows.definition.model import ActionSpec, ScopeSpec
 from smtp_connector.workflows.definition.types import CONTROL_TYPES
 from smtp_connector.workflows.engine.context import RunContext, RunState
@@ -49,7 +49,11 @@ class Sink(Protocol):
         *,
         variables: dict[str, Any] | None = None,
         response: dict[str, Any] | None = None,
-    ) -> None: ...
+        deferrable: bool = False,
+    ) -> None:
+        """Keep ``result``; ``deferrable``: it may be written with the next write (the action
+        is safe to run again if it is lost)."""
+        ...
 
     def cancel_requested(self) -> bool: ...
 
@@ -202,10 +206,14 @@ class Executor:
         *,
         variables: bool = False,
         response: dict[str, Any] | None = None,
+        deferrable: bool = False,
     ) -> None:
         self.state.records[(result.name, result.repetition)] = result
         await self.sink.record(
-            result, variables=self.state.variables if variables else None, response=response
+            result,
+            variables=self.state.variables if variables else None,
+            response=response,
+            deferrable=deferrable,
         )
 
     async def run_action(self, spec: ActionSpec, ctx: RunContext) -> Status:
@@ -330,5 +338,6 @@ class Executor:
             ),
             variables=outcome.variables_changed,
             response=outcome.response,
+            deferrable=spec.type in REPLAYABLE,
         )
         return outcome.status

@@ -56,6 +56,8 @@ class _Sink:
     def __init__(self, engine: RunEngine, lease: RunLease) -> None:
         self.engine = engine
         self.lease = lease
+        self.pending: list[ActionResult] = []
+        """Records written with the next write (see ``record``)."""
 
     async def record(
         self,
@@ -63,8 +65,16 @@ class _Sink:
         *,
         variables: dict[str, Any] | None = None,
         response: dict[str, Any] | None = None,
+        deferrable: bool = False,
     ) -> None:
-        await self.engine.runs.record(self.lease, result, variables, response)
+        """Write ``result`` now, or, when ``deferrable`` (the record of an action that is safe
+        to run again: a finished Send Email, which its idempotency key replays), with the next
+        write: often the run's end, one transaction fewer per run."""
+        if deferrable and variables is None and response is None:
+            self.pending.append(result)
+            return
+        results, self.pending = [*self.pending, result], []
+        await self.engine.runs.record(self.lease, results, variables, response)
 
     def cancel_requested(self) -> bool:
         active = self.engine.active.get(self.lease.run)
@@ -163,8 +173,16 @@ class RunEngine:
             response_sent=stored.response is not None,
         )
         executor = Executor(state, self.env, _Sink(self, lease), self._respond(lease.run))
+        sink = executor.sink
         outcome: RunOutcome = await executor.run()
-        await self.runs.finish(lease, outcome.status, outcome.code, outcome.error, outcome.wake_at)
+        await self.runs.finish(
+            lease,
+            outcome.status,
+            outcome.code,
+            outcome.error,
+            outcome.wake_at,
+            records=sink.pending if isinstance(sink, _Sink) else (),
+        )
         log_event(
             "workflow.run_finished" if outcome.status.finished else "workflow.run_waiting",
             logging.DEBUG,

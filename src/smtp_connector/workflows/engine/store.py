@@ -202,11 +202,12 @@ class RunStore(OutboxBase):
     async def record(
         self,
         lease: RunLease,
-        result: ActionResult,
+        results: Sequence[ActionResult],
         variables: dict[str, Any] | None,
         response: dict[str, Any] | None,
     ) -> None:
-        """Save one action's record (and the run's variables or response with it), fenced."""
+        """Save action records (and the run's variables or response with them), fenced: in one
+        transaction, and only while ``lease`` holds the run."""
 
         def unit(session: Session) -> None:
             values: dict[str, Any] = {}
@@ -233,6 +234,12 @@ class RunStore(OutboxBase):
                 )
             if not changed:
                 raise LeaseLost(lease.run)
+            self._write_records(session, lease.run, results)
+
+        await self._write_async(unit)
+
+    def _write_records(self, session: Session, run: str, results: Sequence[ActionResult]) -> None:
+        for result in results:
             fields = {
                 "status": result.status.value,
                 "code": result.code,
@@ -245,7 +252,7 @@ class RunStore(OutboxBase):
                 "ended_at": result.ended_at,
             }
             upsert = self._upsert(ActionRecordRow).values(
-                run=lease.run,
+                run=run,
                 name=result.name,
                 repetition=result.repetition,
                 seq=time.time_ns() // 1000,  # first recorded (kept when the record changes)
@@ -257,8 +264,6 @@ class RunStore(OutboxBase):
                 )
             )
 
-        await self._write_async(unit)
-
     async def finish(
         self,
         lease: RunLease,
@@ -266,8 +271,10 @@ class RunStore(OutboxBase):
         code: str | None,
         error: dict[str, Any] | None,
         wake_at: datetime | None = None,
+        records: Sequence[ActionResult] = (),
     ) -> None:
-        """End the run (or, ``Waiting``, put it to sleep until ``wake_at``) and free it."""
+        """End the run (or, ``Waiting``, put it to sleep until ``wake_at``) and free it, with
+        the action ``records`` not written yet, in one transaction."""
 
         def unit(session: Session) -> None:
             now = self._now(session, None)
@@ -290,6 +297,7 @@ class RunStore(OutboxBase):
             )
             if not changed:
                 raise LeaseLost(lease.run)
+            self._write_records(session, lease.run, records)
 
         await self._write_async(unit)
 
