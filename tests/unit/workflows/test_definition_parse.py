@@ -197,3 +197,24 @@ def test_nested_scopes_have_their_own_graph() -> None:
 
 def test_a_definition_that_is_not_an_object() -> None:
     assert problems([]) == {"/definition": ("definition must be an object", None)}
+
+
+def test_which_actions_may_run_again_with_the_same_outcome() -> None:
+    definition = parse(
+        request(
+            {
+                "Plain": {"type": "Compose", "inputs": {"n": "@triggerBody()?['Name']"}},
+                "Clock": {"type": "Compose", "inputs": "@{formatDateTime('2020-01-01')}"},
+                "Random": {"type": "Compose", "inputs": "@guid()"},
+                "Reads": {"type": "Compose", "inputs": "@variables('x')"},
+                "Send": send(),
+                "Init": {
+                    "type": "InitializeVariable",
+                    "inputs": {"variables": [{"name": "x", "type": "String", "value": "a"}]},
+                },
+            }
+        ),
+        {"$connections": {"value": {"smtp": {"connectionId": "/c/office-smtp"}}}},
+    )
+    replayable = {name for name, spec in definition.actions.items() if spec.replayable}
+    assert replayable == {"Plain", "Send"}

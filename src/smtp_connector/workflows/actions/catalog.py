@@ -27,7 +27,3 @@ LEAF_ACTIONS: dict[str, LeafAction] = {
 
 SELF_EVALUATING = frozenset({"Query", "Select"})
 """Actions whose inputs hold per-item expressions: they evaluate their own parts."""
-
-REPLAYABLE = frozenset({"ApiConnection", "ServiceProvider"})
-"""Actions that may run again with the same outcome (Send Email: its idempotency key), so
-that their finished record may be written with the run's next write."""

@@ -41,6 +41,10 @@ class ActionSpec:
     """Switch: case name -> the literal value it matches."""
     connection: str | None = None
     """The connection an ApiConnection or ServiceProvider action uses."""
+    replayable: bool = False
+    """Running it again gives the same outcome (Send Email through its idempotency key; a data
+    operation whose expressions read no clock, random value or variable): its finished record
+    may be written with the run's next write."""
 
     def part(self, role: str) -> CompiledValue:
         return self.compiled[role]

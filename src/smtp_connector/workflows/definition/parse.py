@@ -22,6 +22,8 @@ from smtp_connector.workflows.definition.model import (
 from smtp_connector.workflows.definition.parameters import effective_parameters
 from smtp_connector.workflows.definition.problems import Problems, child, pointer, split_pointer
 from smtp_connector.workflows.definition.triggers import parse_triggers
+from smtp_connector.workflows.expressions import CompiledValue
+from smtp_connector.workflows.expressions.compile import functions_called
 from smtp_connector.workflows.statuses import Status
 
 ConnectionExists = Callable[[str], bool]
@@ -147,7 +149,16 @@ class _Walker:
                     "POST /v1/connections first",
                 )
         spec = ActionSpec(
-            name, kind, at, raw, run_after, compiled, scopes, cases, connection=connection
+            name,
+            kind,
+            at,
+            raw,
+            run_after,
+            compiled,
+            scopes,
+            cases,
+            connection=connection,
+            replayable=replayable(kind, compiled),
         )
         self.actions[name] = spec
         self.parents[name] = parent
@@ -217,6 +228,32 @@ class _Walker:
                 parsed.add(status)
             result[name] = frozenset(parsed)
         return result
+
+
+IDEMPOTENT_TYPES = frozenset({"ApiConnection", "ServiceProvider"})
+"""Send Email: a repeat finds its first attempt's answer by its idempotency key."""
+PURE_TYPES = frozenset({"Compose", "ParseJson", "Query", "Select"})
+"""Data operations: their outcome depends only on what their expressions give."""
+UNSTABLE_FUNCTIONS = frozenset(
+    {"guid", "rand", "variables", "listcallbackurl", "action", "appsetting"}
+)
+"""Functions whose value may differ from one evaluation to the next (with the date and time
+functions, which read the clock: a timestamp without a date is read as today's)."""
+
+
+def replayable(kind: str, compiled: Mapping[str, CompiledValue]) -> bool:
+    """Whether running the action again gives the same outcome (``ActionSpec.replayable``)."""
+    if kind in IDEMPOTENT_TYPES:
+        return True
+    if kind not in PURE_TYPES:
+        return False
+    for part in compiled.values():
+        for function in functions_called(part):
+            if function.name.casefold() in UNSTABLE_FUNCTIONS or function.impl.__module__.endswith(
+                ".dates"
+            ):
+                return False
+    return True
 
 
 _RUN_AFTER = {Status.SUCCEEDED, Status.FAILED, Status.SKIPPED, Status.TIMED_OUT}

@@ -24,7 +24,7 @@ from smtp_connector.workflows.actions.base import (
     Suspend,
     Terminate,
 )
-from smtp_connector.workflows.actions.catalog import LEAF_ACTIONS, REPLAYABLE, SELF_EVALUATING
+from smtp_connector.workflows.actions.catalog import LEAF_ACTIONS, SELF_EVALUATING
 from smtp_connector.workflows.definition.model import ActionSpec, ScopeSpec
 from smtp_connector.workflows.definition.types import CONTROL_TYPES
 from smtp_connector.workflows.engine.context import RunContext, RunState
@@ -338,6 +338,6 @@ class Executor:
             ),
             variables=outcome.variables_changed,
             response=outcome.response,
-            deferrable=spec.type in REPLAYABLE,
+            deferrable=spec.replayable and outcome.status.finished,
         )
         return outcome.status

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from smtp_connector.workflows.expressions.ast import calls
 from smtp_connector.workflows.expressions.context import EvaluationContext
 from smtp_connector.workflows.expressions.errors import ExpressionError, ExpressionLimitExceeded
+from smtp_connector.workflows.expressions.functions.registry import Function
 from smtp_connector.workflows.expressions.template import Template, fresh, parse_template
 
 MAX_NESTING = 128
@@ -38,6 +40,16 @@ class CompiledValue:
         """The value in ``ctx``, as a new JSON value (nothing shared with earlier results).
         Raises ``ExpressionError`` with ``pointer`` set to the failing string's place."""
         return self._run(ctx)
+
+
+def functions_called(compiled: CompiledValue) -> set[Function]:
+    """Every function the value's expressions call (to tell, for instance, whether evaluating
+    it twice can give two answers)."""
+    found: set[Function] = set()
+    for _pointer, template in compiled.templates:
+        for expression in template.expressions:
+            found.update(call.function for call in calls(expression.root))
+    return found
 
 
 def compile_value(value: Any) -> CompiledValue:
