@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import JSON, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smtp_connector.errors import RunNotFound
 from smtp_connector.outbox.base import OutboxBase
+from smtp_connector.store.models import UtcDateTime
 from smtp_connector.store.workflow_tables import ActionRecordRow, RunRow, TriggerHistoryRow
 from smtp_connector.workflows.engine.records import ActionResult
 from smtp_connector.workflows.engine.rows import (
@@ -39,8 +40,47 @@ from smtp_connector.workflows.statuses import Status
 T = TypeVar("T")
 
 
+_FINISH = (
+    update(RunRow)
+    .where(RunRow.id == bindparam("run"), RunRow.lease_token == bindparam("token"))
+    .values(
+        status=bindparam("status"),
+        code=bindparam("code"),
+        error=bindparam("error", type_=JSON),
+        due_at=bindparam("due_at", type_=UtcDateTime),
+        ended_at=bindparam("ended_at", type_=UtcDateTime),
+        lease_owner=None,
+        lease_token=None,
+        lease_expires_at=None,
+    )
+)
+"""End a run (or put it to sleep), fenced by its lease token; built once."""
+
+_HELD = (
+    select(func.count())
+    .select_from(RunRow)
+    .where(RunRow.id == bindparam("run"), RunRow.lease_token == bindparam("token"))
+)
+"""Whether the lease still holds the run."""
+
+_RECORD_FIELDS = (
+    "status",
+    "code",
+    "error",
+    "inputs",
+    "outputs",
+    "state",
+    "retry_history",
+    "started_at",
+    "ended_at",
+)
+"""What a later write of an action's record changes (not its place in the listing, ``seq``)."""
+
+
 class RunStore(OutboxBase):
     """Runs, their action records and trigger histories."""
+
+    _upsert_statement: Any = None
 
     async def transaction(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in a write transaction (of the group commit) from a coroutine."""
@@ -224,14 +264,7 @@ class RunStore(OutboxBase):
                     )
                 )
             else:
-                changed = (
-                    session.scalar(
-                        select(func.count())
-                        .select_from(RunRow)
-                        .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)
-                    )
-                    or 0
-                )
+                changed = session.scalar(_HELD, {"run": lease.run, "token": lease.token}) or 0
             if not changed:
                 raise LeaseLost(lease.run)
             self._write_records(session, lease.run, results)
@@ -239,8 +272,16 @@ class RunStore(OutboxBase):
         await self._write_async(unit)
 
     def _write_records(self, session: Session, run: str, results: Sequence[ActionResult]) -> None:
-        for result in results:
-            fields = {
+        """Insert or update the records in one statement (executed once per record)."""
+        if not results:
+            return
+        stamp = time.time_ns() // 1000  # first recorded (kept when the record changes)
+        rows = [
+            {
+                "run": run,
+                "name": result.name,
+                "repetition": result.repetition,
+                "seq": stamp + index,
                 "status": result.status.value,
                 "code": result.code,
                 "error": result.error,
@@ -251,18 +292,20 @@ class RunStore(OutboxBase):
                 "started_at": result.started_at,
                 "ended_at": result.ended_at,
             }
-            upsert = self._upsert(ActionRecordRow).values(
-                run=run,
-                name=result.name,
-                repetition=result.repetition,
-                seq=time.time_ns() // 1000,  # first recorded (kept when the record changes)
-                **fields,
+            for index, result in enumerate(results)
+        ]
+        session.execute(self._record_upsert(), rows)
+
+    def _record_upsert(self) -> Any:
+        """``INSERT ... ON CONFLICT (run, name, repetition) DO UPDATE`` of an action record,
+        built once (building a statement costs more than running it)."""
+        if self._upsert_statement is None:
+            statement = self._upsert(ActionRecordRow.__table__)
+            self._upsert_statement = statement.on_conflict_do_update(
+                index_elements=["run", "name", "repetition"],
+                set_={name: statement.excluded[name] for name in _RECORD_FIELDS},
             )
-            session.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["run", "name", "repetition"], set_=fields
-                )
-            )
+        return self._upsert_statement
 
     async def finish(
         self,
@@ -281,18 +324,16 @@ class RunStore(OutboxBase):
             waiting = status is Status.WAITING
             changed = changed_rows(
                 session.execute(
-                    update(RunRow)
-                    .where(RunRow.id == lease.run, RunRow.lease_token == lease.token)
-                    .values(
-                        status=status.value,
-                        code=code,
-                        error=error,
-                        due_at=wake_at if waiting else None,
-                        ended_at=None if waiting else now,
-                        lease_owner=None,
-                        lease_token=None,
-                        lease_expires_at=None,
-                    )
+                    _FINISH,
+                    {
+                        "run": lease.run,
+                        "token": lease.token,
+                        "status": status.value,
+                        "code": code,
+                        "error": error,
+                        "due_at": wake_at if waiting else None,
+                        "ended_at": None if waiting else now,
+                    },
                 )
             )
             if not changed:
