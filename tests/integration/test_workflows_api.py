@@ -482,3 +482,25 @@ def test_a_bare_definition_is_accepted_and_its_problems_point_into_it(client: Te
     broken = {**bare, "actions": {"Echo": {"type": "Compose", "inputs": "@nope()"}}}
     answer = client.put("/v1/workflows/bare", json=broken)
     assert [e["pointer"] for e in answer.json()["errors"]] == ["/actions/Echo/inputs"]
+
+
+def test_a_response_later_than_the_limit_is_504_and_the_run_goes_on(settings: Settings) -> None:
+    """``WORKFLOW_RESPONSE_SECONDS`` (120 by default) set to 1 here: the caller is answered 504
+    while the run, waiting 2 s before its Response, finishes on its own."""
+    actions = {
+        "Pause": {"type": "Wait", "inputs": {"interval": {"count": 2, "unit": "Second"}}},
+        "Response": {
+            "type": "Response",
+            "inputs": {"statusCode": 200, "body": "late"},
+            "runAfter": {"Pause": ["Succeeded"]},
+        },
+    }
+    with serving(settings.model_copy(update={"workflow_response_seconds": 1.0})) as (client, _):
+        put(client, "slow-answer", request_only(actions))
+
+        answer = client.post(callback_path(client, "slow-answer"), json={})
+
+        assert answer.status_code == 504, answer.text
+        assert answer.json()["code"] == "response_timeout"
+        run = finished_run(client, "slow-answer", answer.headers["x-ms-workflow-run-id"])
+        assert run["status"] == "Succeeded" and run["response"]["body"] == "late"

@@ -88,6 +88,8 @@ async def invoke(
     try:
         response = await asyncio.wait_for(asyncio.shield(fired.response), service.response_seconds)
     except TimeoutError:
+        if service.engine is not None:
+            service.engine.forget_response(run_id)
         return problem_answer(
             504,
             "response_timeout",

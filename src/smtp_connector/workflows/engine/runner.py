@@ -26,6 +26,7 @@ from smtp_connector.workflows.engine.executor import Executor, RunOutcome
 from smtp_connector.workflows.engine.records import ActionResult
 from smtp_connector.workflows.engine.rows import LeaseLost, RunLease, StoredRun
 from smtp_connector.workflows.engine.store import RunStore
+from smtp_connector.workflows.statuses import Status
 
 DefinitionSource = Callable[[str, int], Awaitable[Definition]]
 CallbackUrls = Callable[[str], str]
@@ -48,6 +49,8 @@ class _Active:
     lease: RunLease
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
+    waiting: bool = False
+    """The run went to sleep (a Wait): a caller waiting for its Response goes on waiting."""
 
 
 class _Sink:
@@ -130,6 +133,10 @@ class RunEngine:
         # runs it, and the run would stay "active" (its lease renewed) for ever.
         active.task.add_done_callback(lambda _task: self._forget(active))
 
+    def forget_response(self, run: str) -> None:
+        """The caller stopped waiting for ``run``'s Response (its time ran out)."""
+        self.responses.pop(run, None)
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -149,6 +156,8 @@ class RunEngine:
         caller still waiting for a Response gets none."""
         if self.active.get(active.lease.run) is active:
             del self.active[active.lease.run]
+        if active.waiting:  # resumed here when due, it may still answer
+            return
         waiter = self.responses.pop(active.lease.run, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -183,6 +192,9 @@ class RunEngine:
             outcome.wake_at,
             records=sink.pending if isinstance(sink, _Sink) else (),
         )
+        active = self.active.get(lease.run)
+        if active is not None and active.lease == lease:
+            active.waiting = outcome.status is Status.WAITING
         log_event(
             "workflow.run_finished" if outcome.status.finished else "workflow.run_waiting",
             logging.DEBUG,
