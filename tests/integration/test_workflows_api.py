@@ -212,6 +212,9 @@ def test_try_catch_scope_with_result_and_uppercase_statuses(client: TestClient) 
     assert run["status"] == "Succeeded"  # the failure was handled
     records = actions_of(client, "try-catch", run["name"])
     assert (records["Try"]["status"], records["Catch"]["status"]) == ("Failed", "Succeeded")
+    failures = records["Failures"]
+    assert failures["inputs"]["where"] == "@equals(item()['status'], 'Failed')"
+    assert [r["name"] for r in failures["inputs"]["from"]] == ["Divide"]
 
 
 def test_foreach_with_variables_and_an_until_loop(client: TestClient) -> None:

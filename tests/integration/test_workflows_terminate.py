@@ -83,7 +83,9 @@ def test_terminate_in_a_loop_stops_the_loop_and_the_run(
     records = client.get(f"/v1/workflows/stop/runs/{run['name']}/actions").json()["value"]
     statuses = {_where(r): r["status"] for r in records}
     assert ("Stop_at_two", 2) not in statuses and ("Stop_at_two", 3) not in statuses
-    assert ("After_the_loop", None) not in statuses  # nothing ran after Terminate
+    assert statuses[("After_the_loop", None)] == "Skipped"  # nothing ran after Terminate
+    after = next(r for r in records if r["name"] == "After_the_loop")
+    assert after["code"] == "Terminated"
     assert not {"Running", "Waiting"} & set(statuses.values()), records
     assert statuses[("For_each", None)] == "Cancelled"
     assert statuses[("Stop_at_two", 1)] == "Cancelled"

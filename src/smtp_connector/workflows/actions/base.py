@@ -29,6 +29,8 @@ class Outcome:
     """A Response action's ``{statusCode, headers, body}`` (sent to the waiting caller)."""
     state: dict[str, Any] | None = None
     retry_history: tuple[dict[str, Any], ...] = ()
+    inputs: Any = None
+    """What to record as the inputs of an action that evaluates its own (Query, Select)."""
     """One entry per failed attempt that was retried: ``{startTime, endTime, code, error}``."""
 
 

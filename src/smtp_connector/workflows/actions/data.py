@@ -76,7 +76,9 @@ async def query(step: Step) -> Outcome:
             )
         if keep is True:
             kept.append(item)
-    return succeeded({"body": kept})
+    return succeeded(
+        {"body": kept}, inputs={"from": items, "where": step.spec.raw["inputs"]["where"]}
+    )
 
 
 async def select(step: Step) -> Outcome:
@@ -93,4 +95,6 @@ async def select(step: Step) -> Outcome:
             return Outcome(
                 Status.FAILED, "BadRequest", None, invalid_inputs(step.spec.name, exc.message)
             )
-    return succeeded({"body": mapped})
+    return succeeded(
+        {"body": mapped}, inputs={"from": items, "select": step.spec.raw["inputs"]["select"]}
+    )

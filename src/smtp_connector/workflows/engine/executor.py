@@ -119,6 +119,7 @@ class Executor:
         except Suspend as waiting:
             return RunOutcome(Status.WAITING, wake_at=waiting.wake_at)
         except Terminate as stop:
+            await self._skip_unrun("Terminated")
             code = "Terminated" if stop.status is not Status.SUCCEEDED else None
             return RunOutcome(stop.status, code, stop.error)
         except RunCancelled:
@@ -127,6 +128,18 @@ class Executor:
         if status is Status.FAILED:
             return RunOutcome(status, "ActionFailed", error("ActionFailed", ACTION_FAILED))
         return RunOutcome(status, None if status is Status.SUCCEEDED else status.value)
+
+    async def _skip_unrun(self, code: str) -> None:
+        """Record every action that never ran as Skipped with ``code`` (the run ended before
+        it: a Terminate), written with the run's end."""
+        ran = {name for name, _repetition in self.state.records}
+        now = self.state.clock()
+        for name in self.state.definition.actions:
+            if name not in ran:
+                await self.save(
+                    ActionResult(name, "", Status.SKIPPED, code, started_at=now, ended_at=now),
+                    deferrable=True,
+                )
 
     async def run_scope(self, scope: ScopeSpec, ctx: RunContext) -> dict[str, Status]:
         """Run ``scope``'s actions as their ``runAfter`` allow (independent ones concurrently);
@@ -319,6 +332,8 @@ class Executor:
         inputs: Any,
         outcome: Outcome,
     ) -> Status:
+        if spec.type in SELF_EVALUATING and outcome.inputs is not None:
+            inputs = outcome.inputs
         if outcome.response is not None:
             self.state.response_sent = True
             self.on_response(outcome.response)
