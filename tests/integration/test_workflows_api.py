@@ -507,3 +507,24 @@ def test_a_response_later_than_the_limit_is_504_and_the_run_goes_on(settings: Se
         assert answer.json()["code"] == "response_timeout"
         run = finished_run(client, "slow-answer", answer.headers["x-ms-workflow-run-id"])
         assert run["status"] == "Succeeded" and run["response"]["body"] == "late"
+
+
+def test_hostile_bodies_to_a_callback_url_are_400_or_413_and_start_nothing(
+    settings: Settings,
+) -> None:
+    """Bodies are bounded like Send Email's (``MAX_MESSAGE_BYTES``, 1 MB here, so that the
+    test need not send 48 MB): beyond it 413; JSON nested too deep or broken is 400."""
+    small = settings.model_copy(update={"max_message_bytes": 1_000_000})
+    with serving(small) as (client, _):
+        document = request_only({"Echo": {"type": "Compose", "inputs": "@triggerBody()"}})
+        put(client, "echo", document)
+        path = callback_path(client, "echo")
+        json_header = {"Content-Type": "application/json"}
+
+        nested = client.post(path, content=b"[" * 100_000 + b"]" * 100_000, headers=json_header)
+        broken = client.post(path, content=b'{"a": ', headers=json_header)
+        huge = client.post(path, content=b" " * 3_000_000, headers=json_header)
+
+        assert (nested.status_code, broken.status_code, huge.status_code) == (400, 400, 413)
+        assert nested.json()["errors"][0]["field"] == "body"
+        assert client.get("/v1/workflows/echo/runs").json()["value"] == []

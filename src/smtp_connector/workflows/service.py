@@ -36,6 +36,10 @@ from smtp_connector.workflows.triggers.firing import Fired, fresh_run, prepare_r
 from smtp_connector.workflows.triggers.recurrence import Scheduler, clocks_of
 from smtp_connector.workflows.triggers.request import HttpCall, trigger_outputs
 
+INLINE_BODY_BYTES = 64 * 1024
+"""A Request trigger's body up to this size is parsed on the event loop (less than a thread
+hop costs); a larger one on a worker thread."""
+
 
 class WorkflowService:
     def __init__(
@@ -214,7 +218,10 @@ class WorkflowService:
             return None
         if not stored.enabled:
             raise WorkflowDisabled(name)
-        outputs = trigger_outputs(spec, call)
+        if len(call.body) > INLINE_BODY_BYTES:  # parsing and schema checks are CPU work
+            outputs = await to_thread.run_sync(trigger_outputs, spec, call)
+        else:
+            outputs = trigger_outputs(spec, call)
         has_response = any(
             a.type == "Response" for a in self.definition_of(stored).actions.values()
         )

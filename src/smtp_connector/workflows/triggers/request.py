@@ -65,6 +65,8 @@ def parse_body(call: HttpCall) -> Any:
     if content_type == "application/json" or content_type.endswith("+json") or not content_type:
         try:
             return json.loads(text)
+        except RecursionError as exc:
+            raise InvalidInput.field("body", "The JSON body is nested too deeply.") from exc
         except ValueError as exc:
             if content_type:
                 raise InvalidInput.field("body", f"The body is not valid JSON: {exc}") from exc
