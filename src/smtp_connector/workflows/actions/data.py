@@ -60,41 +60,40 @@ def _array(step: Step, role: str) -> list[Any] | Outcome:
     return value
 
 
-async def query(step: Step) -> Outcome:
+def _per_item(step: Step, role: str) -> tuple[list[Any], list[Any]] | Outcome:
+    """The ``from`` array and, for each item, the value of the ``role`` expression with
+    ``item()`` bound to it."""
     items = _array(step, "from")
     if isinstance(items, Outcome):
         return items
-    where = step.spec.compiled["where"]
-    kept: list[Any] = []
+    part = step.spec.compiled[role]
+    values: list[Any] = []
     for index, item in enumerate(items):
-        ctx = step.ctx.inside(Loop(step.spec.name, index, item))
         try:
-            keep = where.evaluate(ctx)
+            values.append(part.evaluate(step.ctx.inside(Loop(step.spec.name, index, item))))
         except ExpressionError as exc:
             return Outcome(
                 Status.FAILED, "BadRequest", None, invalid_inputs(step.spec.name, exc.message)
             )
-        if keep is True:
-            kept.append(item)
-    return succeeded(
-        {"body": kept}, inputs={"from": items, "where": step.spec.raw["inputs"]["where"]}
-    )
+    return items, values
+
+
+async def query(step: Step) -> Outcome:
+    """Filter array: the items whose ``where`` is true."""
+    found = _per_item(step, "where")
+    if isinstance(found, Outcome):
+        return found
+    items, keep = found
+    kept = [item for item, verdict in zip(items, keep, strict=True) if verdict is True]
+    where = step.spec.raw["inputs"]["where"]
+    return succeeded({"body": kept}, inputs={"from": items, "where": where})
 
 
 async def select(step: Step) -> Outcome:
-    items = _array(step, "from")
-    if isinstance(items, Outcome):
-        return items
-    shape = step.spec.compiled["select"]
-    mapped: list[Any] = []
-    for index, item in enumerate(items):
-        ctx = step.ctx.inside(Loop(step.spec.name, index, item))
-        try:
-            mapped.append(shape.evaluate(ctx))
-        except ExpressionError as exc:
-            return Outcome(
-                Status.FAILED, "BadRequest", None, invalid_inputs(step.spec.name, exc.message)
-            )
-    return succeeded(
-        {"body": mapped}, inputs={"from": items, "select": step.spec.raw["inputs"]["select"]}
-    )
+    """Select: ``select`` evaluated for each item."""
+    found = _per_item(step, "select")
+    if isinstance(found, Outcome):
+        return found
+    items, mapped = found
+    shape = step.spec.raw["inputs"]["select"]
+    return succeeded({"body": mapped}, inputs={"from": items, "select": shape})
