@@ -16,6 +16,7 @@ from typing import Any
 from smtp_connector.workflows.definition.model import Definition
 from smtp_connector.workflows.engine.records import ActionResult
 from smtp_connector.workflows.expressions import ExpressionEvaluationError
+from smtp_connector.workflows.expressions.context import casefold_get
 
 APP_SETTING_PREFIX = "SMTP_CONNECTOR_APPSETTING_"
 """``appsetting('x')`` reads the environment variable ``SMTP_CONNECTOR_APPSETTING_x`` only: an
@@ -71,7 +72,7 @@ class RunContext:
         return self.state.clock()
 
     def parameter(self, name: str) -> Any:
-        found, value = _lookup(self.state.definition.parameters, name)
+        found, value = casefold_get(self.state.definition.parameters, name)
         if not found:
             raise ExpressionEvaluationError(
                 f"The workflow parameter '{name}' is not found. "
@@ -205,13 +206,3 @@ class RunContext:
             return name
         folded = name.casefold()
         return next((n for n in actions if n.casefold() == folded), name)
-
-
-def _lookup(table: Mapping[str, Any], name: str) -> tuple[bool, Any]:
-    if name in table:
-        return True, table[name]
-    folded = name.casefold()
-    for key, value in table.items():
-        if key.casefold() == folded:
-            return True, value
-    return False, None

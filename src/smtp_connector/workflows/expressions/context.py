@@ -77,7 +77,9 @@ def _missing(kind: str, name: str) -> ExpressionEvaluationError:
     )
 
 
-def _casefold_get(table: Mapping[str, Any], name: str) -> tuple[bool, Any]:
+def casefold_get(table: Mapping[str, Any], name: str) -> tuple[bool, Any]:
+    """``(True, value)`` for ``name`` in ``table``, exact case first, else in any case;
+    ``(False, None)`` when it is not there."""
     if name in table:
         return True, table[name]
     folded = name.casefold()
@@ -109,7 +111,7 @@ class StaticContext:
         return self.clock
 
     def parameter(self, name: str) -> Any:
-        found, value = _casefold_get(self.parameters, name)
+        found, value = casefold_get(self.parameters, name)
         if not found:
             raise ExpressionEvaluationError(
                 f"The workflow parameter '{name}' is not found. "
@@ -118,7 +120,7 @@ class StaticContext:
         return value
 
     def variable(self, name: str) -> Any:
-        found, value = _casefold_get(self.variables, name)
+        found, value = casefold_get(self.variables, name)
         if not found:
             raise _missing("variable", name)
         return value
@@ -127,7 +129,7 @@ class StaticContext:
         return self.trigger_record
 
     def action(self, name: str) -> Mapping[str, Any]:
-        found, value = _casefold_get(self.actions, name)
+        found, value = casefold_get(self.actions, name)
         if not found:
             raise ExpressionEvaluationError(
                 f"The action '{name}' is not defined in the template or has not run yet. "
@@ -147,7 +149,7 @@ class StaticContext:
                     "details."
                 )
             return list(self.items.values())[-1]
-        found, value = _casefold_get(self.items, loop)
+        found, value = casefold_get(self.items, loop)
         if not found:
             raise ExpressionEvaluationError(
                 f"The template language function 'items' must reference an enclosing 'foreach' "
@@ -157,13 +159,13 @@ class StaticContext:
         return value
 
     def iteration_index(self, loop: str) -> int:
-        found, value = _casefold_get(self.indexes, loop)
+        found, value = casefold_get(self.indexes, loop)
         if not found:
             raise _missing("loop", loop)
         return int(value)
 
     def result(self, scope: str) -> list[Any]:
-        found, value = _casefold_get(self.results, scope)
+        found, value = casefold_get(self.results, scope)
         if not found:
             raise _missing("scoped action", scope)
         return list(value)
@@ -175,7 +177,7 @@ class StaticContext:
         return self.url
 
     def app_setting(self, name: str) -> Any:
-        found, value = _casefold_get(self.settings, name)
+        found, value = casefold_get(self.settings, name)
         if not found:
             raise _missing("app setting", name)
         return value
