@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy import CursorResult, Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -142,13 +142,9 @@ def reserve(
         "created_at": now,
         "expires_at": now + timedelta(seconds=request.ttl_seconds),
     }
-    first = (
-        _insert_new(session)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(IdempotencyKeyRow.key)
-    )
-    if session.execute(first).first() is not None:  # inserted: the key is new
+    connection = session.connection()
+    inserted = connection.execute(_insert_new(connection.dialect.name), values).first()
+    if inserted is not None:  # the key is new
         return
     live = find_live(session, request, now)
     if live is not None:
@@ -163,11 +159,23 @@ def reserve(
     session.execute(insert(IdempotencyKeyRow).values(**values))
 
 
-def _insert_new(session: Session) -> Any:
-    """The dialect's ``INSERT`` that takes ``ON CONFLICT`` (SQLite 3.24+, PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(IdempotencyKeyRow)
-    return sqlite.insert(IdempotencyKeyRow)
+_INSERT_NEW: dict[str, Any] = {}
+
+
+def _insert_new(dialect: str) -> Any:
+    """The dialect's ``INSERT ... ON CONFLICT (scope, key) DO NOTHING RETURNING key`` (SQLite
+    3.24+, PostgreSQL), built once: building it cost more than running it."""
+    statement = _INSERT_NEW.get(dialect)
+    if statement is None:
+        table = cast(Table, IdempotencyKeyRow.__table__)
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        statement = (
+            module.insert(table)
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(table.c.key)
+        )
+        _INSERT_NEW[dialect] = statement
+    return statement
 
 
 def save_response(

@@ -160,12 +160,13 @@ class OutboxLeases(OutboxBase):
                 "b_accepted": accepted,
                 "b_rejected": rejected_json,
             } | closing
+            connection = session.connection()  # Core statements, without the ORM's autoflush
             if one_statement:
-                number = session.execute(q.RECORD_SENT_CLOSING, params).scalar()
+                number = connection.execute(q.RECORD_SENT_CLOSING, params).scalar()
             else:
-                number = session.execute(q.RECORD_SENT, params).scalar()
+                number = connection.execute(q.RECORD_SENT, params).scalar()
                 if number is not None:
-                    session.execute(q.CLOSE_ATTEMPT, params | {"b_number": number})
+                    connection.execute(q.CLOSE_ATTEMPT, params | {"b_number": number})
             if number is None:
                 session.execute(q.MARK_UNKNOWN, {"b_id": lease.id})
                 late = {"b_id": lease.id, "b_number": lease.attempt}

@@ -323,7 +323,7 @@ def _leased(
         q.insert_messages(session, [row])
         if lease is not None:
             opened = {"message": ids[0], "number": 1, "worker": worker, "started_at": now}
-            session.execute(q.OPEN_ATTEMPTS, [opened])
+            session.connection().execute(q.OPEN_ATTEMPTS, [opened])
         return Enqueued(ids[0], lease, wait)
 
     return insert

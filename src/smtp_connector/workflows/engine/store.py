@@ -13,9 +13,9 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import JSON, bindparam, delete, func, select, update
+from sqlalchemy import JSON, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,9 +40,10 @@ from smtp_connector.workflows.statuses import Status
 T = TypeVar("T")
 
 
+_RUNS = cast(Table, RunRow.__table__)
 _FINISH = (
-    update(RunRow)
-    .where(RunRow.id == bindparam("run"), RunRow.lease_token == bindparam("token"))
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("run"), _RUNS.c.lease_token == bindparam("token"))
     .values(
         status=bindparam("status"),
         code=bindparam("code"),
@@ -54,7 +55,13 @@ _FINISH = (
         lease_expires_at=None,
     )
 )
-"""End a run (or put it to sleep), fenced by its lease token; built once."""
+"""End a run (or put it to sleep), fenced by its lease token; built once, on the table rather
+than the mapped class (the ORM's bulk update path cost four times the statement)."""
+
+_INSERT_RUNS = insert(_RUNS)
+_INSERT_HISTORY = insert(cast(Table, TriggerHistoryRow.__table__))
+"""The rows of a firing, inserted as plain rows: ``session.add`` of mapped objects cost more
+than twice as much per row."""
 
 _HELD = (
     select(func.count())
@@ -106,47 +113,53 @@ class RunStore(OutboxBase):
             now = self._now(session, None)
             ids: list[str] = []
             leases: list[RunLease] = []
+            rows: list[dict[str, Any]] = []
             for run in runs:
                 run_id = new_run_id(now)
                 token = secrets.token_hex(16) if owner else None
-                session.add(
-                    RunRow(
-                        id=run_id,
-                        workflow=workflow,
-                        version=version,
-                        status=Status.RUNNING.value,
-                        trigger=plain_json(run.trigger),
-                        variables={},
-                        cancel_requested=False,
-                        due_at=now,
-                        lease_owner=owner,
-                        lease_token=token,
-                        lease_expires_at=now + timedelta(seconds=lease_seconds) if owner else None,
-                        attempts=1 if owner else 0,
-                        created_at=now,
-                        started_at=now if owner else None,
-                    )
+                rows.append(
+                    {
+                        "id": run_id,
+                        "workflow": workflow,
+                        "version": version,
+                        "status": Status.RUNNING.value,
+                        "trigger": plain_json(run.trigger),
+                        "variables": {},
+                        "cancel_requested": False,
+                        "due_at": now,
+                        "lease_owner": owner,
+                        "lease_token": token,
+                        "lease_expires_at": (
+                            now + timedelta(seconds=lease_seconds) if owner else None
+                        ),
+                        "attempts": 1 if owner else 0,
+                        "created_at": now,
+                        "started_at": now if owner else None,
+                    }
                 )
                 ids.append(run_id)
                 if token:
                     leases.append(RunLease(run_id, token))
+            connection = session.connection()
+            if rows:
+                connection.execute(_INSERT_RUNS, rows)
             if history is None:  # a resubmitted run: no trigger fired
                 return ids, leases
-            session.add(
-                TriggerHistoryRow(
-                    id=new_run_id(now),
-                    workflow=workflow,
-                    runs=ids,
-                    fired=bool(ids),
-                    started_at=history.get("startedAt", now),
-                    ended_at=now,
-                    status=history.get("status", Status.SUCCEEDED.value),
-                    code=history.get("code"),
-                    error=history.get("error"),
-                    trigger=history["trigger"],
-                    scheduled_at=history.get("scheduledAt"),
-                )
-            )
+            entry = {
+                "id": new_run_id(now),
+                "workflow": workflow,
+                "runs": ids,
+                "fired": bool(ids),
+                "started_at": history.get("startedAt", now),
+                "ended_at": now,
+                "status": history.get("status", Status.SUCCEEDED.value),
+                "code": history.get("code"),
+                "error": history.get("error"),
+                "trigger": history["trigger"],
+                "scheduled_at": history.get("scheduledAt"),
+            }
+            # None left out: the column is SQL NULL (a JSON column given None holds ``null``).
+            connection.execute(_INSERT_HISTORY, {k: v for k, v in entry.items() if v is not None})
             return ids, leases
 
         return unit
@@ -294,7 +307,7 @@ class RunStore(OutboxBase):
             }
             for index, result in enumerate(results)
         ]
-        session.execute(self._record_upsert(), rows)
+        session.connection().execute(self._record_upsert(), rows)
 
     def _record_upsert(self) -> Any:
         """``INSERT ... ON CONFLICT (run, name, repetition) DO UPDATE`` of an action record,
@@ -323,7 +336,7 @@ class RunStore(OutboxBase):
             now = self._now(session, None)
             waiting = status is Status.WAITING
             changed = changed_rows(
-                session.execute(
+                session.connection().execute(
                     _FINISH,
                     {
                         "run": lease.run,
