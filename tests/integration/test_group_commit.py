@@ -154,6 +154,56 @@ async def test_a_coroutine_awaits_its_commit_without_a_thread(
     assert group.commits <= 20
 
 
+async def until_pending(group: GroupCommit, count: int) -> None:
+    """Wait (bounded) until ``count`` units are queued behind the writer."""
+    deadline = time.monotonic() + WAIT
+    while group.pending < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.001)
+    assert group.pending == count
+
+
+async def test_coroutines_of_one_batch_each_hear_their_own_outcome(
+    db: Database, group: GroupCommit, database_url: str
+) -> None:
+    outbox = OutboxStore(db, group)
+    release, held = hold(group)
+    before = [asyncio.create_task(outbox.enqueue_async("office", [message(n)])) for n in range(5)]
+
+    def broken(session: Session) -> None:
+        session.execute(select(func.no_such_function()))
+
+    failing = asyncio.create_task(group.run_async(broken))
+    after = [asyncio.create_task(outbox.enqueue_async("office", [message(n)])) for n in range(5)]
+    await until_pending(group, 11)
+    release.set()
+    held.result(WAIT)
+
+    with pytest.raises(Exception, match="no_such_function"):
+        await asyncio.wait_for(failing, WAIT)
+    ids = await asyncio.wait_for(asyncio.gather(*before, *after), WAIT)
+    assert len({i for [i] in ids}) == 10
+    assert stored(database_url) == 10
+
+
+async def test_a_coroutine_cancelled_while_queued_leaves_its_unit_out(
+    db: Database, group: GroupCommit, database_url: str
+) -> None:
+    outbox = OutboxStore(db, group)
+    release, held = hold(group)
+    kept = asyncio.create_task(outbox.enqueue_async("office", [message(1)]))
+    dropped = asyncio.create_task(outbox.enqueue_async("office", [message(2)]))
+    await until_pending(group, 2)
+    dropped.cancel()
+    await asyncio.sleep(0)
+    release.set()
+    held.result(WAIT)
+
+    [kept_id] = await asyncio.wait_for(kept, WAIT)
+    assert dropped.cancelled()
+    assert stored(database_url) == 1
+    assert outbox.get(kept_id).id == kept_id
+
+
 def test_close_commits_what_is_queued_and_a_later_unit_starts_it_again(
     db: Database, group: GroupCommit, database_url: str
 ) -> None:

@@ -19,12 +19,12 @@ after a rollback: they compute everything from their arguments and the session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -41,10 +41,60 @@ IDLE_SECONDS = 60.0
 """The writer thread ends after this long without work (the next unit starts another)."""
 
 
-@dataclass
 class _Job(Generic[T]):
-    work: Work[T]
-    done: Future[T]
+    """One unit of work and where its outcome goes: a ``concurrent.futures.Future`` for a
+    thread (``submit``), or an asyncio future on its event loop (``run_async``)."""
+
+    __slots__ = ("done", "loop", "waiter", "work")
+
+    def __init__(
+        self,
+        work: Work[T],
+        done: Future[T] | None = None,
+        waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[T]] | None = None,
+    ) -> None:
+        self.work = work
+        self.done = done
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.waiter: asyncio.Future[T] | None = None
+        if waiter is not None:
+            self.loop, self.waiter = waiter
+
+    def start(self) -> bool:
+        """False when the caller gave up before the unit ran (it is then left out)."""
+        if self.done is not None:
+            return self.done.set_running_or_notify_cancel()
+        return self.waiter is not None and not self.waiter.cancelled()
+
+
+def _settle(outcomes: list[tuple[_Job[Any], Any, BaseException | None]]) -> None:
+    """Hand each job its result or error: thread futures at once; the asyncio futures of one
+    event loop in one callback on that loop (one wake-up per batch, not one per unit)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job[Any], Any, BaseException | None]]]
+    by_loop = {}
+    for job, result, error in outcomes:
+        if job.done is not None:
+            if error is None:
+                job.done.set_result(result)
+            else:
+                job.done.set_exception(error)
+        elif job.loop is not None:
+            by_loop.setdefault(job.loop, []).append((job, result, error))
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_wake, items)
+
+
+def _wake(items: list[tuple[_Job[Any], Any, BaseException | None]]) -> None:
+    """On the waiters' event loop: set each future not already cancelled."""
+    for job, result, error in items:
+        waiter = job.waiter
+        if waiter is None or waiter.done():
+            continue
+        if error is None:
+            waiter.set_result(result)
+        else:
+            waiter.set_exception(error)
 
 
 class GroupCommit:
@@ -74,21 +124,28 @@ class GroupCommit:
     def submit(self, work: Work[T]) -> Future[T]:
         """Queue ``work``; the future has its result once the transaction holding it committed,
         or its error (the unit's own, or the commit's)."""
-        job: _Job[T] = _Job(work, Future())
-        with self._lock:
-            self._queue.put(job)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
-                self._thread.start()
-        return job.done
+        done: Future[T] = Future()
+        self._queue_job(_Job(work, done=done))
+        return done
 
     def run(self, work: Work[T]) -> T:
         """``work``'s result once committed (blocks; not from the writer thread itself)."""
         return self.submit(work).result()
 
     async def run_async(self, work: Work[T]) -> T:
-        """``work``'s result once committed, awaited without a thread of the caller's."""
-        return await asyncio.wrap_future(self.submit(work))
+        """``work``'s result once committed, awaited on the caller's event loop (woken with the
+        rest of its batch, without a thread future per unit)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        self._queue_job(_Job(work, waiter=(loop, waiter)))
+        return await waiter
+
+    def _queue_job(self, job: _Job[Any]) -> None:
+        with self._lock:
+            self._queue.put(job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
+                self._thread.start()
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer thread (it ends when the queue is empty;
@@ -124,9 +181,8 @@ class GroupCommit:
                     self._commit(batch)
                 except Exception as exc:  # a bug here must not strand every later caller
                     log_event("store.group_commit_crashed", logging.ERROR, error=type(exc).__name__)
-                    for job in batch:
-                        if not job.done.done():
-                            job.done.set_exception(exc)
+                    unsettled = [job for job in batch if job.done is None or not job.done.done()]
+                    _settle([(job, None, exc) for job in unsettled])
                 continue
             with self._lock:
                 if self._queue.empty():
@@ -134,7 +190,7 @@ class GroupCommit:
                     return
 
     def _commit(self, batch: list[_Job[Any]]) -> None:
-        live = [job for job in batch if job.done.set_running_or_notify_cancel()]
+        live = [job for job in batch if job.start()]
         if not live:
             return
         results: list[Any] = []
@@ -149,28 +205,25 @@ class GroupCommit:
                         raise
         except Exception as exc:
             if unit_failed and len(live) > 1:
-                for job in live:  # one unit failed: each alone, so that only its caller hears
-                    self._alone(job)
+                # one unit failed: each alone, so that only its caller hears
+                _settle([self._alone(job) for job in live])
                 return
             if len(live) > 1:  # no transaction, or its commit failed: every unit with it
                 # Each caller logs the error itself; here only that it hit a whole batch.
                 kind = type(exc).__name__
                 log_event("store.group_commit_failed", logging.WARNING, units=len(live), error=kind)
-            for job in live:
-                job.done.set_exception(exc)
+            _settle([(job, None, exc) for job in live])
             return
         self.commits += 1
         self.units += len(live)
-        for job, result in zip(live, results, strict=True):
-            job.done.set_result(result)
+        _settle([(job, result, None) for job, result in zip(live, results, strict=True)])
 
-    def _alone(self, job: _Job[Any]) -> None:
+    def _alone(self, job: _Job[Any]) -> tuple[_Job[Any], Any, BaseException | None]:
         try:
             with self._db.session() as session:
                 result = job.work(session)
         except Exception as exc:
-            job.done.set_exception(exc)
-            return
+            return job, None, exc
         self.commits += 1
         self.units += 1
-        job.done.set_result(result)
+        return job, result, None
