@@ -72,14 +72,26 @@ def flows(connection: str) -> list[Flow]:
     ]
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of ``pid`` so far (``/proc/PID/stat``); None if unreadable."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name; None if unreadable."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return text.rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time so far of ``pid`` and its child processes (``serve
+    --workers N`` runs N children); None if unreadable."""
+    fields = _stat(pid)
+    if fields is None:
+        return None
+    ticks = int(fields[11]) + int(fields[12])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (child := _stat(int(entry.name))) and child[1] == str(pid):
+            ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _post(url: str, body: object) -> tuple[int, dict[str, str], Any]:
