@@ -18,6 +18,7 @@ from smtp_connector.errors import ConnectorError
 
 if TYPE_CHECKING:
     from smtp_connector.runtime import Runtime
+    from smtp_connector.workflows.store import StoredWorkflow
 
 workflows_app = typer.Typer(help="Manage workflows (Logic Apps definitions).", no_args_is_help=True)
 
@@ -44,6 +45,11 @@ def _fail(exc: ConnectorError) -> typer.Exit:
     return typer.Exit(2)
 
 
+async def _close_poller(runtime: Runtime) -> None:
+    if runtime.workflows.poller is not None:
+        await runtime.workflows.poller.close()
+
+
 @workflows_app.command("put")
 def put(
     file: Annotated[Path, typer.Argument(help="A workflow JSON file (code view or ARM export).")],
@@ -58,8 +64,16 @@ def put(
         typer.echo(f"error: cannot read {file}: {exc}", err=True)
         raise typer.Exit(2) from exc
     runtime = _runtime(data_dir, database_url)
+
+    async def save() -> tuple[StoredWorkflow, bool]:
+        # As the API saves: Salesforce triggers are checked and start from now.
+        try:
+            return await runtime.workflows.save(name or file.stem, document)
+        finally:
+            await _close_poller(runtime)
+
     try:
-        stored, created = runtime.workflows.put(name or file.stem, document)
+        stored, created = asyncio.run(save())
     except ConnectorError as exc:
         raise _fail(exc) from exc
     finally:
@@ -107,7 +121,10 @@ def run(
     runtime = _runtime(data_dir, database_url)
 
     async def fire() -> list[str]:
-        fired = await runtime.workflows.run_trigger(name, trigger)
+        try:
+            fired = await runtime.workflows.run_trigger(name, trigger)
+        finally:
+            await _close_poller(runtime)
         return list(fired.runs)
 
     try:

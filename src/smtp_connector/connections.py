@@ -24,6 +24,7 @@ from smtp_connector.outbox.types import RetryPolicy
 from smtp_connector.smtp.types import AuthMechanism, Security, SmtpSettings
 from smtp_connector.store.db import Database
 from smtp_connector.store.models import ConnectionRow
+from smtp_connector.store.names import claim_connection_name
 from smtp_connector.store.secrets import SecretBox
 
 
@@ -179,6 +180,7 @@ class ConnectionStore:
         )
         try:
             with self._db.session() as session:
+                claim_connection_name(session, connection.name)
                 session.add(row)
         except IntegrityError as exc:
             raise AlreadyExists(f"A connection named {connection.name!r} already exists.") from exc

@@ -20,6 +20,9 @@ Domain code raises these; only ``api/problems.py`` turns them into HTTP answers.
     ├── RateLimited                   too many calls for a connection: 429 (``retry_after``)
     ├── SenderNotAllowed              From is outside the connection's allow-list: 403
     ├── HostNotAllowed                the SMTP server is outside the operator's allow-list: 403
+    ├── SalesforceError               Salesforce could not be used (``code``: ``auth_failed``,
+    │                                 ``connect_failed``, ``timeout``, ``request_limit``, ...):
+    │                                 502, or 503 when ``retryable``
     └── DeliveryError                 not sent; ``retryable`` says whether to try again
         ├── AddressNotAllowed         code ``address_not_allowed``: the server is (or resolves
         │                             to) a link-local or cloud metadata address; never retried
@@ -178,6 +181,19 @@ class SenderNotAllowed(ConnectorError, PermissionError):
 
 class HostNotAllowed(ConnectorError, PermissionError):
     code = "host_not_allowed"
+
+
+class SalesforceError(ConnectorError):
+    """A Salesforce call failed; ``code`` is stable, ``hint`` says what to change, and
+    ``retryable`` whether the same call may succeed later (a timeout, a limit, a 5xx)."""
+
+    def __init__(
+        self, code: str, message: str, *, hint: str | None = None, retryable: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.hint = hint
+        self.retryable = retryable
 
 
 class DeliveryError(ConnectorError):

@@ -16,6 +16,7 @@ from smtp_connector.outbox.heartbeat import LeaseKeeper
 from smtp_connector.outbox.store import OutboxStore
 from smtp_connector.outbox.submit import SendService
 from smtp_connector.outbox.worker import Worker, default_worker_name
+from smtp_connector.salesforce.connections import SalesforceConnectionStore
 from smtp_connector.smtp.pool import SmtpPool
 from smtp_connector.smtp.types import Security
 from smtp_connector.store.db import Database, upgrade_schema
@@ -27,6 +28,7 @@ from smtp_connector.workflows.engine.store import RunStore
 from smtp_connector.workflows.mail import WorkflowMail
 from smtp_connector.workflows.service import WorkflowService
 from smtp_connector.workflows.store import WorkflowStore
+from smtp_connector.workflows.triggers.polling import Poller
 from smtp_connector.workflows.triggers.recurrence import Scheduler
 
 
@@ -46,6 +48,7 @@ class Runtime:
     """Commits the outbox's hot writes (enqueue, outcomes) of this process in groups."""
     workflows: WorkflowService
     runs: RunStore
+    salesforce: SalesforceConnectionStore
 
     def worker(self) -> Worker:
         """A delivery worker for this process (``serve`` runs one unless ``--no-worker``)."""
@@ -79,10 +82,12 @@ class Runtime:
 
     def scheduler(self) -> Scheduler:
         """Fires due Recurrence ticks (every process may run one: each tick fires once)."""
-        return Scheduler(self.workflows, self.settings.poll_seconds)
+        return Scheduler(self.workflows, self.settings.poll_seconds, self.workflows.poller)
 
     async def close(self) -> None:
         await self.sender.drain()
+        if self.workflows.poller is not None:
+            await self.workflows.poller.close()
         await self.pool.close()
         self.writes.close()
         self.db.dispose()
@@ -98,6 +103,7 @@ def open_runtime(settings: Settings) -> Runtime:
         key = load_or_create_key_file(settings.secret_key_file)
     hosts = HostAllowList.parse(settings.allowed_smtp_hosts)
     connections = ConnectionStore(db, SecretBox(key), hosts, cache_seconds=settings.cache_seconds)
+    salesforce = SalesforceConnectionStore(db, SecretBox(key), hosts)
     writes = GroupCommit(db)
     outbox = OutboxStore(db, writes)
     pool = SmtpPool(
@@ -126,6 +132,7 @@ def open_runtime(settings: Settings) -> Runtime:
         cache_seconds=settings.cache_seconds,
         response_seconds=settings.workflow_response_seconds,
     )
+    workflows.poller = Poller(workflows, salesforce)
     workflows.public_url = settings.public_url
     workflows.listen_url = f"http://{settings.host}:{settings.port}"
     return Runtime(
@@ -141,6 +148,7 @@ def open_runtime(settings: Settings) -> Runtime:
         writes,
         workflows,
         runs,
+        salesforce,
     )
 
 

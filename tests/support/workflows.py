@@ -81,6 +81,50 @@ def seed_workflow(connection: str = "mail") -> dict[str, Any]:
     }
 
 
+SALESFORCE_PATH = (
+    "/datasets/default/tables/@{encodeURIComponent(encodeURIComponent('Lead'))}/onnewitems"
+)
+
+
+def salesforce_workflow(
+    smtp: str = "mail",
+    salesforce: str = "crm",
+    *,
+    queries: dict[str, str] | None = None,
+    path: str = SALESFORCE_PATH,
+) -> dict[str, Any]:
+    """The seed's walkthrough as pasted from the Logic Apps code view: Salesforce "When a record
+    is created" (Lead, polled every second) then SMTP Send Email, one run per new lead."""
+    document = seed_workflow(smtp)
+    definition = document["definition"]
+    definition["triggers"] = {
+        "When_a_record_is_created": {
+            "type": "ApiConnection",
+            "inputs": {
+                "host": {
+                    "connection": {
+                        "name": "@parameters('$connections')['salesforce']['connectionId']"
+                    }
+                },
+                "method": "get",
+                "path": path,
+                "queries": queries
+                if queries is not None
+                else {"$select": "Id,Name,Company,Email,CreatedDate"},
+            },
+            "recurrence": {"frequency": "Second", "interval": 1},
+            "splitOn": "@triggerBody()?['value']",
+        }
+    }
+    document["parameters"]["$connections"]["value"]["salesforce"] = {
+        "connectionId": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/"
+        f"connections/{salesforce}",
+        "connectionName": salesforce,
+        "id": "/subscriptions/x/providers/Microsoft.Web/locations/westus/managedApis/salesforce",
+    }
+    return document
+
+
 def request_only(actions: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
     """A workflow with a bare Request trigger (``manual``) and these actions."""
     inputs: dict[str, Any] = {"schema": schema} if schema else {}

@@ -55,6 +55,7 @@ def create_app(
         inbox=inbox,
         worker=runtime.worker() if worker else None,
         workflows=runtime.workflows,
+        salesforce=runtime.salesforce,
     )
     runtime.sender.on_enqueue = services.wake_workers
     engine = runtime.run_engine() if worker else None

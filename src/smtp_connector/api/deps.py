@@ -17,6 +17,7 @@ from smtp_connector.mail.limits import Limits
 from smtp_connector.outbox.store import OutboxStore
 from smtp_connector.outbox.submit import SendService
 from smtp_connector.outbox.worker import Worker
+from smtp_connector.salesforce.connections import SalesforceConnectionStore
 from smtp_connector.store.db import Database
 from smtp_connector.workflows.service import WorkflowService
 
@@ -35,6 +36,7 @@ class Services:
     inbox: Inbox | None = None
     worker: Worker | None = None
     workflows: WorkflowService | None = None
+    salesforce: SalesforceConnectionStore | None = None
 
     def wake_workers(self) -> None:
         if self.worker is not None:

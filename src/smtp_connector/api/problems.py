@@ -27,6 +27,7 @@ from smtp_connector.errors import (
     RateLimited,
     RecipientsRefused,
     ReplyError,
+    SalesforceError,
     SenderNotAllowed,
 )
 from smtp_connector.logs import log_event
@@ -130,6 +131,18 @@ def _delivery_problem(exc: DeliveryError) -> Problem:
     return make_problem(502, exc.code, title, exc.message, **extra)
 
 
+def _salesforce_problem(exc: SalesforceError) -> Problem:
+    """Like a delivery failure: 503 with Retry-After when retryable, else 502."""
+    extra: dict[str, Any] = {"retryable": exc.retryable}
+    if exc.hint:
+        extra["hint"] = exc.hint
+    if exc.retryable:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        title = "Salesforce could not be used now"
+        return make_problem(503, exc.code, title, exc.message, headers=headers, **extra)
+    return make_problem(502, exc.code, "Salesforce refused", exc.message, **extra)
+
+
 def to_problem(exc: ConnectorError) -> Problem:
     if isinstance(exc, PayloadTooLarge):
         return make_problem(
@@ -154,6 +167,8 @@ def to_problem(exc: ConnectorError) -> Problem:
         return make_problem(403, exc.code, "SMTP server not allowed", exc.message)
     if isinstance(exc, DeliveryError):
         return _delivery_problem(exc)
+    if isinstance(exc, SalesforceError):
+        return _salesforce_problem(exc)
     if isinstance(exc, ConfigurationError):
         log_event("api.configuration_error", logging.ERROR, detail=exc.message)
         return make_problem(500, exc.code, "Server configuration error", exc.message)

@@ -167,3 +167,5 @@ class TriggerHistoryRow(Base):
     scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     ended_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    records: Mapped[int | None] = mapped_column(Integer)
+    """A poll's new records (migration 0006); NULL for triggers that do not poll."""

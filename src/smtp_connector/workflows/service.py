@@ -19,7 +19,7 @@ from smtp_connector.errors import InvalidInput, TriggerNotFound, WorkflowDisable
 from smtp_connector.workflows.definition.model import Definition, TriggerSpec
 from smtp_connector.workflows.definition.parse import parse_definition
 from smtp_connector.workflows.definition.problems import Problems
-from smtp_connector.workflows.documents import check_name, parse_document
+from smtp_connector.workflows.documents import WorkflowDocument, check_name, parse_document
 from smtp_connector.workflows.engine.records import iso
 from smtp_connector.workflows.engine.rows import NewRun
 from smtp_connector.workflows.engine.runner import RunEngine
@@ -33,6 +33,7 @@ from smtp_connector.workflows.store import (
     WorkflowStore,
 )
 from smtp_connector.workflows.triggers.firing import Fired, fresh_run, prepare_runs
+from smtp_connector.workflows.triggers.polling import Poller
 from smtp_connector.workflows.triggers.recurrence import Scheduler, clocks_of
 from smtp_connector.workflows.triggers.request import HttpCall, trigger_outputs
 
@@ -62,6 +63,8 @@ class WorkflowService:
         self.response_seconds = response_seconds
         self.engine: RunEngine | None = None
         self.scheduler: Scheduler | None = None
+        self.poller: Poller | None = None
+        """Polls Salesforce triggers (None: no Salesforce connections in this process)."""
         self.public_url: str | None = None
         """``PUBLIC_URL``: the service's address as callers reach it (else the request's)."""
         self.listen_url = "http://127.0.0.1:8080"
@@ -72,8 +75,27 @@ class WorkflowService:
 
     # Definitions.
 
-    def put(self, name: str, body: Any) -> tuple[StoredWorkflow, bool]:
-        """Validate and save; raises ``WorkflowInvalid`` (400) listing every problem."""
+    async def save(self, name: str, body: Any) -> tuple[StoredWorkflow, bool]:
+        """``put`` from a coroutine, with what needs Salesforce: each polling trigger's object
+        and fields checked against ``describe``, and where it starts when enabled now."""
+        document, definition = await to_thread.run_sync(self.validate, name, body)
+        starts = await self._poll_starts(definition, document.state == ENABLED)
+        return await to_thread.run_sync(self.put, name, body, starts, (document, definition))
+
+    async def set_state_async(self, name: str, enabled: bool) -> StoredWorkflow:
+        """``set_state`` from a coroutine; enabling starts each polling trigger from now."""
+        definition = self.definition_of(await to_thread.run_sync(self.store.get, name))
+        starts = await self._poll_starts(definition, enabled)
+        return await to_thread.run_sync(self.set_state, name, enabled, starts)
+
+    async def _poll_starts(self, definition: Definition, enabled: bool) -> dict[str, Any]:
+        if self.poller is None:
+            return {}
+        return await self.poller.starts(definition, enabled)
+
+    def validate(self, name: str, body: Any) -> tuple[WorkflowDocument, Definition]:
+        """The document and its checked definition; raises ``WorkflowInvalid`` (400) listing
+        every problem."""
         problems = Problems()
         why = check_name(name)
         if why is not None:
@@ -86,7 +108,19 @@ class WorkflowService:
             lambda connection: self.connections.find(connection) is not None,
             at="" if document.bare else document.prefix + "/definition",
             at_parameters=document.prefix + "/parameters",
+            salesforce=self._salesforce_exists,
         )
+        return document, definition
+
+    def put(
+        self,
+        name: str,
+        body: Any,
+        starts: dict[str, Any] | None = None,
+        checked: tuple[WorkflowDocument, Definition] | None = None,
+    ) -> tuple[StoredWorkflow, bool]:
+        """Validate and save; raises ``WorkflowInvalid`` (400) listing every problem."""
+        document, definition = checked or self.validate(name, body)
         stored, created = self.store.put(
             name,
             dict(document.definition),
@@ -94,12 +128,16 @@ class WorkflowService:
             document.state,
             document.extra,
             clocks_of(definition),
+            starts,
         )
         self._definitions[(name, stored.version)] = definition
         self._current.pop(name, None)
         if self.scheduler is not None:
             self.scheduler.wake()
         return stored, created
+
+    def _salesforce_exists(self, name: str) -> bool:
+        return self.poller is not None and self.poller.salesforce.find(name) is not None
 
     def definition_of(self, stored: StoredWorkflow) -> Definition:
         key = (stored.name, stored.version)
@@ -123,9 +161,11 @@ class WorkflowService:
         self._definitions[(name, version)] = compiled
         return compiled
 
-    def set_state(self, name: str, enabled: bool) -> StoredWorkflow:
+    def set_state(
+        self, name: str, enabled: bool, starts: dict[str, Any] | None = None
+    ) -> StoredWorkflow:
         clocks = clocks_of(self.definition_of(self.store.get(name)))
-        stored = self.store.set_state(name, ENABLED if enabled else DISABLED, clocks)
+        stored = self.store.set_state(name, ENABLED if enabled else DISABLED, clocks, starts)
         self._current.pop(name, None)
         if self.scheduler is not None:
             self.scheduler.wake()
@@ -273,9 +313,12 @@ class WorkflowService:
         return Fired(ids, bool(ids), response)
 
     async def run_trigger(self, name: str, trigger: str) -> Fired:
-        """Fire a trigger by hand (the admin API): a Request trigger with an empty body."""
+        """Fire a trigger by hand (the admin API): a Request trigger with an empty body, a
+        polling trigger polls now (from its watermark, as a tick would)."""
         stored, _ = await self.current(name)
         spec = self.trigger_spec(stored, trigger)
+        if spec.type == "ApiConnection" and self.poller is not None:
+            return await self.poller.run_now(name, stored.version, spec.name)
         outputs: dict[str, Any] = (
             {"headers": {}, "body": None, "queries": {}, "relativePathParameters": {}}
             if spec.type == "Request"

@@ -34,9 +34,18 @@ Clocks = Callable[[datetime, datetime], Mapping[str, datetime | None]]
 """``(now, enabled_at)`` -> the first tick of each scheduled trigger of the workflow."""
 
 
-def _set_clocks(session: Session, row: WorkflowRow, clocks: Clocks | None, now: datetime) -> None:
+def _set_clocks(
+    session: Session,
+    row: WorkflowRow,
+    clocks: Clocks | None,
+    now: datetime,
+    watermarks: Mapping[str, dict[str, Any]] | None = None,
+) -> None:
     """Keep one ``workflow_triggers`` row per scheduled trigger; a disabled workflow's have no
-    next tick (enabling it again starts from then, without replaying what it missed)."""
+    next tick (enabling it again starts from then, without replaying what it missed). A
+    polling trigger starts from its ``watermarks`` entry when it is new or the workflow was
+    enabled in this transaction (records from before that never fire)."""
+    just_enabled = row.state == ENABLED and row.enabled_at == now
     wanted: Mapping[str, datetime | None] = {}
     if clocks is not None:
         wanted = clocks(now, row.enabled_at or now)
@@ -56,6 +65,9 @@ def _set_clocks(session: Session, row: WorkflowRow, clocks: Clocks | None, now: 
             session.add(state)
         else:
             state = found
+        start = (watermarks or {}).get(name)
+        if start is not None and (found is None or just_enabled or found.watermark is None):
+            state.watermark = start
         if row.state != ENABLED:
             state.next_run_at = None
         elif state.next_run_at is None or state.next_run_at > now or first is None:
@@ -91,6 +103,8 @@ class HistoryEntry:
     scheduled_at: datetime | None
     started_at: datetime
     ended_at: datetime
+    records: int | None = None
+    """A poll's new records (polling triggers only)."""
 
 
 def _workflow(row: WorkflowRow, version: WorkflowVersionRow) -> StoredWorkflow:
@@ -126,6 +140,7 @@ class WorkflowStore(OutboxBase):
         state: str,
         extra: dict[str, Any],
         clocks: Clocks | None = None,
+        watermarks: Mapping[str, dict[str, Any]] | None = None,
     ) -> tuple[StoredWorkflow, bool]:
         """Create or replace; a replacement is a new version (runs keep theirs). Returns the
         workflow and whether it was created."""
@@ -159,7 +174,7 @@ class WorkflowStore(OutboxBase):
             )
             session.add(version)
             session.flush()
-            _set_clocks(session, row, clocks, now)
+            _set_clocks(session, row, clocks, now, watermarks)
             return _workflow(row, version), created
 
         return self._write(unit)
@@ -216,7 +231,13 @@ class WorkflowStore(OutboxBase):
 
         self._write(unit)
 
-    def set_state(self, name: str, state: str, clocks: Clocks | None = None) -> StoredWorkflow:
+    def set_state(
+        self,
+        name: str,
+        state: str,
+        clocks: Clocks | None = None,
+        watermarks: Mapping[str, dict[str, Any]] | None = None,
+    ) -> StoredWorkflow:
         def unit(session: Session) -> StoredWorkflow:
             row = self._row(session, name)
             now = self._now(session, None)
@@ -224,12 +245,18 @@ class WorkflowStore(OutboxBase):
                 row.enabled_at = now
             row.state = state
             row.changed_at = now
-            _set_clocks(session, row, clocks, now)
+            _set_clocks(session, row, clocks, now, watermarks)
             version = session.get(WorkflowVersionRow, (name, row.version))
             assert version is not None
             return _workflow(row, version)
 
         return self._write(unit)
+
+    def watermark(self, name: str, trigger: str) -> dict[str, Any] | None:
+        """A polling trigger's watermark (None before its first start)."""
+        with self._reading() as session:
+            state = session.get(TriggerStateRow, (name, trigger))
+            return dict(state.watermark) if state is not None and state.watermark else None
 
     def access_key(self, name: str) -> str:
         with self._reading() as session:
@@ -299,6 +326,7 @@ class WorkflowStore(OutboxBase):
                     r.scheduled_at,
                     r.started_at,
                     r.ended_at,
+                    r.records,
                 )
                 for r in rows
             ]

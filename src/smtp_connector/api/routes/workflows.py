@@ -52,7 +52,7 @@ async def put_workflow(
     """Create or replace a workflow; every problem is reported with its JSON pointer."""
     service = _service(services)
     document = await read_json(request, services.limits.max_request_bytes)
-    stored, created = await to_thread.run_sync(service.put, name, document)
+    stored, created = await service.save(name, document)
     log_event("workflow.saved", workflow=name, version=stored.version, created=created)
     return JSONResponse(
         workflow_json(stored),
@@ -83,13 +83,13 @@ async def delete_workflow(name: str, services: ServicesDep, _key: AdminKey) -> R
 
 @router.post("/{name}/enable", responses=problems(404))
 async def enable_workflow(name: str, services: ServicesDep, _key: AdminKey) -> dict[str, Any]:
-    return workflow_json(await to_thread.run_sync(_service(services).set_state, name, True))
+    return workflow_json(await _service(services).set_state_async(name, True))
 
 
 @router.post("/{name}/disable", responses=problems(404))
 async def disable_workflow(name: str, services: ServicesDep, _key: AdminKey) -> dict[str, Any]:
     """A disabled workflow's triggers do not fire; its Request triggers answer 409."""
-    return workflow_json(await to_thread.run_sync(_service(services).set_state, name, False))
+    return workflow_json(await _service(services).set_state_async(name, False))
 
 
 @router.post("/{name}/triggers/{trigger}/listCallbackUrl", responses=problems(404))

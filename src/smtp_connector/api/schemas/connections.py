@@ -7,7 +7,7 @@ domain values; ``ConnectionPublic.of`` is what the API shows (never the password
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -100,6 +100,7 @@ def _domain(value: Any) -> Any:
 
 
 class ConnectionCreate(CamelModel):
+    type: Literal["smtp"] = "smtp"
     name: Name
     server: Server
     port: Port = 587
@@ -184,6 +185,7 @@ class ConnectionUpdate(CamelModel):
 
 
 class ConnectionPublic(CamelModel):
+    type: Literal["smtp"] = "smtp"
     name: str
     server: str
     port: int

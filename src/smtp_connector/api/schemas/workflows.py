@@ -104,4 +104,5 @@ def history_json(entry: HistoryEntry) -> dict[str, Any]:
         "scheduledTime": iso(entry.scheduled_at),
         "run": {"name": entry.runs[0]} if entry.runs else None,
         "runs": entry.runs,
+        **({"records": entry.records} if entry.records is not None else {}),
     }

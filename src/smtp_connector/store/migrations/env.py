@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from smtp_connector.store import workflow_tables  # noqa: F401  (registers its tables)
+from smtp_connector.store import salesforce_tables, workflow_tables  # noqa: F401  (their tables)
 from smtp_connector.store.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtp_connector.workflows.expressions import CompiledValue
+
+if TYPE_CHECKING:
+    from smtp_connector.workflows.definition.salesforce import SalesforcePoll
 from smtp_connector.workflows.statuses import Status
 
 
@@ -66,11 +69,13 @@ class ScopeSpec:
 class TriggerSpec:
     name: str
     type: str
-    """``Request`` or ``Recurrence``."""
+    """``Request``, ``Recurrence`` or ``ApiConnection`` (a Salesforce polling trigger)."""
     pointer: str
     raw: Mapping[str, Any]
     compiled: Mapping[str, CompiledValue] = field(default_factory=dict)
     """``conditions`` (a list of compiled expressions, as one value) and ``splitOn``."""
+    poll: SalesforcePoll | None = None
+    """An ``ApiConnection`` (polling) trigger's checked question."""
 
     @property
     def inputs(self) -> Mapping[str, Any]:

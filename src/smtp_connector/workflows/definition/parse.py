@@ -21,6 +21,7 @@ from smtp_connector.workflows.definition.model import (
 )
 from smtp_connector.workflows.definition.parameters import effective_parameters
 from smtp_connector.workflows.definition.problems import Problems, child, pointer, split_pointer
+from smtp_connector.workflows.definition.salesforce import SalesforceExists
 from smtp_connector.workflows.definition.triggers import parse_triggers
 from smtp_connector.workflows.expressions import CompiledValue
 from smtp_connector.workflows.expressions.compile import functions_called
@@ -287,6 +288,7 @@ def parse_definition(
     exists: ConnectionExists,
     at: str = "/definition",
     at_parameters: str = "/parameters",
+    salesforce: SalesforceExists | None = None,
 ) -> Definition:
     """The checked, compiled definition; raises ``WorkflowInvalid`` listing every problem."""
     problems = Problems()
@@ -302,7 +304,9 @@ def parse_definition(
         at_parameters,
     )
     walker = _Walker(problems, values, exists)
-    triggers = parse_triggers(definition.get("triggers"), child(at, "triggers"), problems)
+    triggers = parse_triggers(
+        definition.get("triggers"), child(at, "triggers"), problems, values, salesforce
+    )
     root = walker.scope(definition.get("actions"), child(at, "actions"), None, 1, False)
     _check_references(root, problems)
     if any(a.type == "Response" for a in walker.actions.values()) and not any(

@@ -10,9 +10,21 @@ from smtp_connector.workflows.definition import types as t
 from smtp_connector.workflows.definition.checks import check_trigger
 from smtp_connector.workflows.definition.model import TriggerSpec
 from smtp_connector.workflows.definition.problems import Problems, child
+from smtp_connector.workflows.definition.salesforce import (
+    SalesforceExists,
+    parse_salesforce_trigger,
+)
 
 
-def parse_triggers(raw: Any, at: str, problems: Problems) -> dict[str, TriggerSpec]:
+def parse_triggers(
+    raw: Any,
+    at: str,
+    problems: Problems,
+    parameters: Mapping[str, Any],
+    salesforce: SalesforceExists | None = None,
+) -> dict[str, TriggerSpec]:
+    """The checked triggers; ``salesforce`` says whether a Salesforce connection exists (None:
+    do not check, for a definition that was checked when it was saved)."""
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -45,5 +57,10 @@ def parse_triggers(raw: Any, at: str, problems: Problems) -> dict[str, TriggerSp
                 if value is not None:
                     compiled[role] = value
         check_trigger(kind, spec, trigger_at, problems)
-        result[name] = TriggerSpec(name, kind, trigger_at, spec, compiled)
+        poll = None
+        if kind == "ApiConnection":
+            poll = parse_salesforce_trigger(spec, trigger_at, problems, parameters, salesforce)
+            if "recurrence" in spec:
+                check_trigger("Recurrence", spec, trigger_at, problems)
+        result[name] = TriggerSpec(name, kind, trigger_at, spec, compiled, poll)
     return result

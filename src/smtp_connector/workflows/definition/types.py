@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-TRIGGER_TYPES = ("Request", "Recurrence")
+TRIGGER_TYPES = ("Request", "Recurrence", "ApiConnection")
 
 CONTROL_TYPES = ("If", "Switch", "Foreach", "Until", "Scope")
 """Actions that hold other actions."""

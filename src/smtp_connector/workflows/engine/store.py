@@ -157,6 +157,7 @@ class RunStore(OutboxBase):
                 "error": history.get("error"),
                 "trigger": history["trigger"],
                 "scheduled_at": history.get("scheduledAt"),
+                "records": history.get("records"),
             }
             # None left out: the column is SQL NULL (a JSON column given None holds ``null``).
             connection.execute(_INSERT_HISTORY, {k: v for k, v in entry.items() if v is not None})
@@ -410,7 +411,8 @@ class RunStore(OutboxBase):
         return self._write(unit)
 
     def purge(self, before: datetime) -> int:
-        """Delete runs that ended before ``before`` (retention); returns how many."""
+        """Delete runs, and trigger history entries, that ended before ``before`` (retention),
+        a bounded batch of each; returns how many runs."""
 
         def unit(session: Session) -> int:
             ids = list(
@@ -419,6 +421,11 @@ class RunStore(OutboxBase):
             if ids:
                 session.execute(delete(ActionRecordRow).where(ActionRecordRow.run.in_(ids)))
                 session.execute(delete(RunRow).where(RunRow.id.in_(ids)))
+            # A poll every second leaves 86,400 entries a day: a larger batch for these.
+            old = select(TriggerHistoryRow.id).where(TriggerHistoryRow.ended_at < before)
+            entries = list(session.scalars(old.limit(5000)))
+            if entries:
+                session.execute(delete(TriggerHistoryRow).where(TriggerHistoryRow.id.in_(entries)))
             return len(ids)
 
         return self._write(unit)

@@ -1,5 +1,7 @@
 """The Recurrence trigger: each workflow's scheduled triggers keep their next tick in
-``workflow_triggers``; the ``Scheduler`` of every process fires due ticks.
+``workflow_triggers``; the ``Scheduler`` of every process fires due ticks. Polling triggers
+(``ApiConnection``, Salesforce) tick the same way; their tick is claimed here and polled by
+``polling.Poller``.
 
 A tick is fired in the transaction that moves the trigger's clock on and commits its runs, with
 a row lock (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite has one writer): each tick fires once,
@@ -27,6 +29,10 @@ from smtp_connector.workflows.engine.runner import first_of
 from smtp_connector.workflows.schedule.recurrence import Recurrence
 from smtp_connector.workflows.statuses import Status
 from smtp_connector.workflows.triggers.firing import prepare_runs
+from smtp_connector.workflows.triggers.polling import PollJob
+
+if TYPE_CHECKING:
+    from smtp_connector.workflows.triggers.polling import Poller
 
 if TYPE_CHECKING:
     from smtp_connector.workflows.service import WorkflowService
@@ -37,11 +43,17 @@ LONGEST_SLEEP = 5.0
 BATCH = 50
 
 
+SCHEDULED = ("Recurrence", "ApiConnection")
+"""Trigger types that tick on a ``recurrence``."""
+MAX_POLLS = 16
+"""Polls one process runs at once."""
+
+
 def recurrences(definition: Definition) -> dict[str, Recurrence]:
     return {
         name: Recurrence.parse(spec.raw.get("recurrence"))
         for name, spec in definition.triggers.items()
-        if spec.type == "Recurrence"
+        if spec.type in SCHEDULED
     }
 
 
@@ -76,11 +88,15 @@ def trigger_record(name: str, scheduled: datetime, now: datetime) -> dict[str, A
 class Scheduler:
     """Fires this database's due Recurrence ticks; one per process, any number of processes."""
 
-    def __init__(self, service: WorkflowService, poll_seconds: float) -> None:
+    def __init__(
+        self, service: WorkflowService, poll_seconds: float, poller: Poller | None = None
+    ) -> None:
         self.service = service
         self.poll_seconds = poll_seconds
+        self.poller = poller
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._polls: set[asyncio.Task[Any]] = set()
 
     def wake(self) -> None:
         """Look again now (a workflow was saved); safe to call from any thread."""
@@ -95,11 +111,13 @@ class Scheduler:
         backoff = self.poll_seconds
         while not stop.is_set():
             try:
-                leases, next_at = await self.service.runs.transaction(self._tick)
+                leases, jobs, next_at = await self.service.runs.transaction(self._tick)
                 engine = self.service.engine
                 if engine is not None:
                     for lease in leases:
                         engine.start(lease)
+                for job in jobs:
+                    self._start_poll(job)
                 sleep = LONGEST_SLEEP
                 if next_at is not None:
                     sleep = min(sleep, max(0.05, (next_at - datetime.now(UTC)).total_seconds()))
@@ -110,9 +128,30 @@ class Scheduler:
                 sleep = backoff
             self._wake.clear()
             await first_of(self._wake, stop, sleep)
+        for task in list(self._polls):
+            task.cancel()
+        if self._polls:
+            await asyncio.gather(*self._polls, return_exceptions=True)
 
-    def _tick(self, session: Session) -> tuple[list[RunLease], datetime | None]:
-        """Fire every due tick (one transaction): runs, history and the clocks move together."""
+    def _start_poll(self, job: PollJob) -> None:
+        """Poll in the background (at most ``MAX_POLLS`` at once; a tick past that waits for
+        the next one: its clock has moved on, and the watermark did not)."""
+        if self.poller is None or len(self._polls) >= MAX_POLLS:
+            return
+        task = asyncio.create_task(self.poller.run(job))
+        self._polls.add(task)
+        task.add_done_callback(self._poll_done)
+
+    def _poll_done(self, task: asyncio.Task[Any]) -> None:
+        self._polls.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            log_event("workflow.poll_crashed", logging.ERROR, error=describe(error))
+            self.wake()
+
+    def _tick(self, session: Session) -> tuple[list[RunLease], list[PollJob], datetime | None]:
+        """Fire every due tick (one transaction): runs, history and the clocks move together;
+        a polling trigger's tick is claimed and handed back as a job."""
         runs = self.service.runs
         now = runs.clock(session)
         query = (
@@ -124,12 +163,19 @@ class Scheduler:
         if runs.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         leases: list[RunLease] = []
+        jobs: list[PollJob] = []
         for state in session.scalars(query).all():
-            leases.extend(self._fire(session, state, now))
+            fired = self._fire(session, state, now)
+            if isinstance(fired, PollJob):
+                jobs.append(fired)
+            else:
+                leases.extend(fired)
         next_at = session.scalar(select(func.min(TriggerStateRow.next_run_at)))
-        return leases, next_at
+        return leases, jobs, next_at
 
-    def _fire(self, session: Session, state: TriggerStateRow, now: datetime) -> list[RunLease]:
+    def _fire(
+        self, session: Session, state: TriggerStateRow, now: datetime
+    ) -> list[RunLease] | PollJob:
         workflow = session.get(WorkflowRow, state.workflow)
         assert state.next_run_at is not None
         if workflow is None or workflow.state != "Enabled":
@@ -138,7 +184,7 @@ class Scheduler:
         stored = self.service.store.get_in(session, workflow)
         definition = self.service.definition_of(stored)
         spec = definition.trigger(state.trigger)
-        if spec is None or spec.type != "Recurrence":
+        if spec is None or spec.type not in SCHEDULED:
             session.delete(state)
             return []
         recurrence = recurrences(definition)[spec.name]
@@ -147,6 +193,9 @@ class Scheduler:
         if due.fire is None:
             return []
         state.last_run_at = due.fire
+        if spec.type == "ApiConnection":
+            watermark = dict(state.watermark) if state.watermark else None
+            return PollJob(stored.name, stored.version, spec.name, due.fire, watermark)
         record = trigger_record(spec.name, due.fire, now)
         history: dict[str, Any] = {"trigger": spec.name, "startedAt": now, "scheduledAt": due.fire}
         records = prepare_runs(spec, record, history)

@@ -1,0 +1,1 @@
+"""Salesforce: connections, the REST client and the polling trigger."""

@@ -1,0 +1,28 @@
+"""One name space for connections of every type (SMTP and Salesforce live in two tables).
+
+A create calls :func:`claim_connection_name` in its transaction before adding its row: the name
+must not be taken in the other table. Within a table the unique index decides; across tables,
+PostgreSQL serializes the check on a transaction-scoped advisory lock keyed by the name, and
+SQLite's write transactions are serial already (``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from smtp_connector.errors import AlreadyExists
+from smtp_connector.store.models import ConnectionRow
+from smtp_connector.store.salesforce_tables import SalesforceConnectionRow
+
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
+def claim_connection_name(session: Session, name: str) -> None:
+    """Raises AlreadyExists when a connection of any type is named ``name``."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK, {"key": f"connection:{name}"})
+    for table in (ConnectionRow, SalesforceConnectionRow):
+        taken = session.scalar(select(func.count()).select_from(table).where(table.name == name))
+        if taken:
+            raise AlreadyExists(f"A connection named {name!r} already exists.")
