@@ -4,13 +4,11 @@ and a paced backlog beside an unpaced connection; retention through the wiring `
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.exc import OperationalError
 
 from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
@@ -21,6 +19,7 @@ from smtp_connector.runtime import Runtime, open_runtime
 from smtp_connector.smtp.types import Security
 from support.api import SEED, ServerFactory, add_connection, send, serving
 from support.db import ENGINES
+from support.faults import Outage
 from support.smtp_server import SmtpTestServer
 from support.waiting import wait_until
 
@@ -30,21 +29,6 @@ pytestmark = pytest.mark.parametrize("database_url", ENGINES, indirect=True)
 @pytest.fixture
 def fast(settings: Settings) -> Settings:
     return settings.model_copy(update={"poll_seconds": 0.05})
-
-
-class Outage:
-    """Makes a store method raise a database error while ``down`` is set."""
-
-    def __init__(self, call: Callable[..., Any]) -> None:
-        self.call = call
-        self.down = True
-        self.failures = 0
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.down:
-            self.failures += 1
-            raise OperationalError("injected", {}, Exception("connection refused"))
-        return self.call(*args, **kwargs)
 
 
 def test_a_worker_that_cannot_claim_keeps_trying_and_readyz_says_so(

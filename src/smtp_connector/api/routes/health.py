@@ -1,5 +1,6 @@
 """``/healthz`` (the process answers) and ``/readyz`` (the database answers, and the delivery
-worker running in this process, if any, runs and can claim and renew its leases)."""
+worker running in this process, if any, runs and can claim and renew its leases; so do the
+workflow run engine and the scheduler of Recurrence and polling triggers)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ async def healthz() -> dict[str, str]:
     response_model=None,
     responses={
         200: doc.answer("Ready to take requests.", doc.ref(Ready)),
-        **doc.problem(503, "Not ready: the database (or the delivery worker) does not answer."),
+        **doc.problem(
+            503,
+            "Not ready: the database, the delivery worker or the workflow engine does not work.",
+        ),
     },
 )
 async def readyz(services: ServicesDep) -> Any:
@@ -47,4 +51,8 @@ async def readyz(services: ServicesDep) -> Any:
     trouble = services.worker.health if services.worker is not None else None
     if trouble is not None:
         return problem(503, "worker_unavailable", "Not ready", trouble)
+    workflows = services.workflows
+    for part in (workflows.engine, workflows.scheduler) if workflows is not None else ():
+        if part is not None and part.health is not None:
+            return problem(503, "workflows_unavailable", "Not ready", part.health)
     return {"status": "ready"}

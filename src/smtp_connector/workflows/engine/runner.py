@@ -112,6 +112,18 @@ class RunEngine:
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._purged_at = 0.0
+        self.running = False
+        self.last_error: str | None = None
+        """Why the last turn of the loop failed; None once a turn worked."""
+
+    @property
+    def health(self) -> str | None:
+        """None while the engine runs and reaches the database; else what is wrong."""
+        if not self.running:
+            return "The workflow run engine is not running."
+        if self.last_error is not None:
+            return f"The workflow run engine cannot take runs: {self.last_error}"
+        return None
 
     # Starting runs.
 
@@ -217,20 +229,24 @@ class RunEngine:
         retried with a growing pause; the loop never ends on its own."""
         backoff = self.poll_seconds
         keeper = asyncio.ensure_future(self._keep_leases(stop))
+        self.running = True
         try:
             while not stop.is_set():
                 try:
                     took = await self._claim()
                     await self._purge()
                     backoff = self.poll_seconds
+                    self.last_error = None
                 except Exception as exc:
-                    log_event("workflow.poll_failed", logging.WARNING, error=describe(exc))
+                    self.last_error = describe(exc)
+                    log_event("workflow.claim_failed", logging.WARNING, error=self.last_error)
                     took = 0
                     backoff = min(MAX_BACKOFF_SECONDS, backoff * 2)
                 if took == 0:
                     self._wake.clear()
                     await first_of(self._wake, stop, backoff)
         finally:
+            self.running = False
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
 

@@ -143,7 +143,7 @@ class Poller:
             )
             ids = [r["Id"] async for page in client.query(soql) for r in page if "Id" in r]
         except ConnectorError as exc:
-            log_event("workflow.poll_baseline_failed", logging.WARNING, error=exc.code)
+            log_event("trigger.poll_baseline_failed", logging.WARNING, error=exc.code)
             return start
         return Watermark.starting(now, [str(i) for i in ids])
 
@@ -198,7 +198,7 @@ class Poller:
                     break
         except ConnectorError as exc:
             log_event(
-                "workflow.poll_failed",
+                "trigger.poll_failed",
                 logging.WARNING,
                 workflow=job.workflow,
                 trigger=job.trigger,
@@ -219,7 +219,7 @@ class Poller:
                 engine.start(lease)
         if fresh:
             log_event(
-                "workflow.poll_fired",
+                "trigger.poll_fired",
                 workflow=job.workflow,
                 trigger=job.trigger,
                 records=len(fresh),
@@ -238,7 +238,7 @@ class Poller:
         state = session.scalar(query)
         if state is None or (state.watermark or None) != (job.watermark or None):
             log_event(
-                "workflow.poll_superseded",
+                "trigger.poll_superseded",
                 logging.INFO,
                 workflow=job.workflow,
                 trigger=job.trigger,

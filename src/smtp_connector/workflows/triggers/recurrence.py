@@ -97,6 +97,18 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._polls: set[asyncio.Task[Any]] = set()
+        self.running = False
+        self.last_error: str | None = None
+        """Why the last turn of the loop failed; None once a turn worked."""
+
+    @property
+    def health(self) -> str | None:
+        """None while the scheduler runs and reaches the database; else what is wrong."""
+        if not self.running:
+            return "The workflow scheduler is not running."
+        if self.last_error is not None:
+            return f"The workflow scheduler cannot fire scheduled triggers: {self.last_error}"
+        return None
 
     def wake(self) -> None:
         """Look again now (a workflow was saved); safe to call from any thread."""
@@ -109,6 +121,17 @@ class Scheduler:
         self._loop = asyncio.get_running_loop()
         self.service.scheduler = self
         backoff = self.poll_seconds
+        self.running = True
+        try:
+            await self._serve(stop, backoff)
+        finally:
+            self.running = False
+        for task in list(self._polls):
+            task.cancel()
+        if self._polls:
+            await asyncio.gather(*self._polls, return_exceptions=True)
+
+    async def _serve(self, stop: asyncio.Event, backoff: float) -> None:
         while not stop.is_set():
             try:
                 leases, jobs, next_at = await self.service.runs.transaction(self._tick)
@@ -122,16 +145,14 @@ class Scheduler:
                 if next_at is not None:
                     sleep = min(sleep, max(0.05, (next_at - datetime.now(UTC)).total_seconds()))
                 backoff = self.poll_seconds
+                self.last_error = None
             except Exception as exc:
-                log_event("workflow.schedule_failed", logging.WARNING, error=describe(exc))
+                self.last_error = describe(exc)
+                log_event("workflow.schedule_failed", logging.WARNING, error=self.last_error)
                 backoff = min(30.0, backoff * 2)
                 sleep = backoff
             self._wake.clear()
             await first_of(self._wake, stop, sleep)
-        for task in list(self._polls):
-            task.cancel()
-        if self._polls:
-            await asyncio.gather(*self._polls, return_exceptions=True)
 
     def _start_poll(self, job: PollJob) -> None:
         """Poll in the background (at most ``MAX_POLLS`` at once; a tick past that waits for
@@ -146,7 +167,7 @@ class Scheduler:
         self._polls.discard(task)
         error = None if task.cancelled() else task.exception()
         if error is not None:
-            log_event("workflow.poll_crashed", logging.ERROR, error=describe(error))
+            log_event("trigger.poll_crashed", logging.ERROR, error=describe(error))
             self.wake()
 
     def _tick(self, session: Session) -> tuple[list[RunLease], list[PollJob], datetime | None]:
