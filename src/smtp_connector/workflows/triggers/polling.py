@@ -69,6 +69,7 @@ class Poller:
         self._clients: dict[str, tuple[object, SalesforceClient]] = {}
         self._fields: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._clients_lock = asyncio.Lock()
 
     async def close(self) -> None:
         for _key, client in self._clients.values():
@@ -76,16 +77,18 @@ class Poller:
         self._clients.clear()
 
     async def client(self, connection: str) -> SalesforceClient:
-        """The connection's client; a new one when the connection was changed."""
+        """The connection's client; a new one when the connection was changed (polls of two
+        triggers on one connection share it, and its token)."""
         stored = await to_thread.run_sync(self.salesforce.get, connection)
         key = (stored.updated_at, stored.login_url)
-        cached = self._clients.get(connection)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        async with self._clients_lock:
+            cached = self._clients.get(connection)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            client = SalesforceClient(self.salesforce.credentials(stored), self.salesforce.hosts)
+            self._clients[connection] = (key, client)
         if cached is not None:
             await cached[1].aclose()
-        client = SalesforceClient(self.salesforce.credentials(stored), self.salesforce.hosts)
-        self._clients[connection] = (key, client)
         return client
 
     async def fields(self, client: SalesforceClient, poll: SalesforcePoll) -> tuple[str, ...]:
