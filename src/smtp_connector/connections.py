@@ -13,18 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smtp_connector.cache import ReadCache
-from smtp_connector.errors import AlreadyExists, ConnectionNotFound
+from smtp_connector.errors import ConnectionNotFound
 from smtp_connector.hosts import HostAllowList
 from smtp_connector.mail.message import Address
 from smtp_connector.outbox.types import RetryPolicy
 from smtp_connector.smtp.types import AuthMechanism, Security, SmtpSettings
 from smtp_connector.store.db import Database
 from smtp_connector.store.models import ConnectionRow
-from smtp_connector.store.names import claim_connection_name
+from smtp_connector.store.names import insert_connection
 from smtp_connector.store.secrets import SecretBox
 
 
@@ -179,11 +178,7 @@ class ConnectionStore:
             **values,
         )
         try:
-            with self._db.session() as session:
-                claim_connection_name(session, connection.name)
-                session.add(row)
-        except IntegrityError as exc:
-            raise AlreadyExists(f"A connection named {connection.name!r} already exists.") from exc
+            insert_connection(self._db, row)
         finally:
             self._cache.invalidate(connection.name)
         return _from_row(row)

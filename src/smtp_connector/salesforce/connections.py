@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smtp_connector.errors import AlreadyExists, ConnectionNotFound
+from smtp_connector.errors import ConnectionNotFound
 from smtp_connector.hosts import HostAllowList
 from smtp_connector.salesforce.client import (
     DEFAULT_API_VERSION,
@@ -27,7 +26,7 @@ from smtp_connector.salesforce.client import (
 )
 from smtp_connector.salesforce.urls import checked_url
 from smtp_connector.store.db import Database
-from smtp_connector.store.names import claim_connection_name
+from smtp_connector.store.names import insert_connection
 from smtp_connector.store.salesforce_tables import SalesforceConnectionRow
 from smtp_connector.store.secrets import SecretBox
 
@@ -122,12 +121,7 @@ class SalesforceConnectionStore:
             updated_at=now,
             **{f"{name}_encrypted": self._seal(secrets.get(name)) for name in SECRETS},
         )
-        try:
-            with self._db.session() as session:
-                claim_connection_name(session, connection.name)
-                session.add(row)
-        except IntegrityError as exc:
-            raise AlreadyExists(f"A connection named {connection.name!r} already exists.") from exc
+        insert_connection(self._db, row)
         return _from_row(row)
 
     def get(self, name: str) -> SalesforceConnection:
