@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from anyio import to_thread
+from sqlalchemy.orm import Session
 
 from smtp_connector.connections import ConnectionStore
 from smtp_connector.errors import InvalidInput, TriggerNotFound, WorkflowDisabled
@@ -21,7 +22,7 @@ from smtp_connector.workflows.definition.parse import parse_definition
 from smtp_connector.workflows.definition.problems import Problems
 from smtp_connector.workflows.documents import WorkflowDocument, check_name, parse_document
 from smtp_connector.workflows.engine.records import iso
-from smtp_connector.workflows.engine.rows import NewRun
+from smtp_connector.workflows.engine.rows import NewRun, RunLease
 from smtp_connector.workflows.engine.runner import RunEngine
 from smtp_connector.workflows.engine.store import RunStore
 from smtp_connector.workflows.signing import callback, verify
@@ -135,6 +136,21 @@ class WorkflowService:
         if self.scheduler is not None:
             self.scheduler.wake()
         return stored, created
+
+    def create_runs_in(
+        self,
+        session: Session,
+        workflow: str,
+        version: int,
+        records: list[dict[str, Any]],
+        history: dict[str, Any],
+    ) -> tuple[list[str], list[RunLease]]:
+        """In the caller's transaction: a run per trigger record and the history entry that
+        started them, leased to this process when it runs an engine (it starts them)."""
+        owner = self.owner if self.engine is not None else None
+        runs = [NewRun(r) for r in records]
+        unit = self.runs.creation(workflow, version, runs, history, owner, self.lease_seconds)
+        return unit(session)
 
     def _salesforce_exists(self, name: str) -> bool:
         return self.poller is not None and self.poller.salesforce.find(name) is not None

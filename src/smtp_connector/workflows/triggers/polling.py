@@ -35,7 +35,7 @@ from smtp_connector.salesforce.polling import MAX_RECORDS, Watermark, advance, s
 from smtp_connector.store.workflow_tables import TriggerStateRow
 from smtp_connector.workflows.definition.salesforce import SalesforcePoll
 from smtp_connector.workflows.engine.records import iso
-from smtp_connector.workflows.engine.rows import NewRun, RunLease
+from smtp_connector.workflows.engine.rows import RunLease
 from smtp_connector.workflows.statuses import Status
 from smtp_connector.workflows.triggers.firing import Fired, prepare_runs
 
@@ -276,16 +276,7 @@ class Poller:
             records = prepare_runs(spec, record, history)
         else:
             history["status"] = Status.SKIPPED.value
-        engine = self.service.engine
-        unit = self.service.runs.creation(
-            job.workflow,
-            job.version,
-            [NewRun(r) for r in records],
-            history,
-            self.service.owner if engine is not None else None,
-            self.service.lease_seconds,
-        )
-        return unit(session)
+        return self.service.create_runs_in(session, job.workflow, job.version, records, history)
 
     def _failed(
         self,
@@ -316,7 +307,7 @@ class Poller:
             "code": error.code,
             "error": problem,
         }
-        self.service.runs.creation(job.workflow, job.version, [], history, None, 0)(session)
+        self.service.create_runs_in(session, job.workflow, job.version, [], history)
 
 
 def _trigger_record(

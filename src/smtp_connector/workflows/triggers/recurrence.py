@@ -24,7 +24,7 @@ from smtp_connector.outbox.faults import describe
 from smtp_connector.store.workflow_tables import TriggerStateRow, WorkflowRow
 from smtp_connector.workflows.definition.model import Definition
 from smtp_connector.workflows.engine.records import iso
-from smtp_connector.workflows.engine.rows import NewRun, RunLease
+from smtp_connector.workflows.engine.rows import RunLease
 from smtp_connector.workflows.engine.runner import first_of
 from smtp_connector.workflows.schedule.recurrence import Recurrence
 from smtp_connector.workflows.statuses import Status
@@ -220,16 +220,9 @@ class Scheduler:
         record = trigger_record(spec.name, due.fire, now)
         history: dict[str, Any] = {"trigger": spec.name, "startedAt": now, "scheduledAt": due.fire}
         records = prepare_runs(spec, record, history)
-        engine = self.service.engine
-        unit = self.service.runs.creation(
-            stored.name,
-            stored.version,
-            [NewRun(r) for r in records],
-            history,
-            self.service.owner if engine is not None else None,
-            self.service.lease_seconds,
+        _ids, leases = self.service.create_runs_in(
+            session, stored.name, stored.version, records, history
         )
-        _ids, leases = unit(session)
         log_event(
             "workflow.recurrence_fired",
             logging.DEBUG,
