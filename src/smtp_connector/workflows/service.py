@@ -137,21 +137,6 @@ class WorkflowService:
             self.scheduler.wake()
         return stored, created
 
-    def create_runs_in(
-        self,
-        session: Session,
-        workflow: str,
-        version: int,
-        records: list[dict[str, Any]],
-        history: dict[str, Any],
-    ) -> tuple[list[str], list[RunLease]]:
-        """In the caller's transaction: a run per trigger record and the history entry that
-        started them, leased to this process when it runs an engine (it starts them)."""
-        owner = self.owner if self.engine is not None else None
-        runs = [NewRun(r) for r in records]
-        unit = self.runs.creation(workflow, version, runs, history, owner, self.lease_seconds)
-        return unit(session)
-
     def _salesforce_exists(self, name: str) -> bool:
         return self.poller is not None and self.poller.salesforce.find(name) is not None
 
@@ -327,6 +312,21 @@ class WorkflowService:
         if history.get("status") == Status.FAILED.value:
             raise InvalidInput.field("trigger", str(history["error"]["message"]))
         return Fired(ids, bool(ids), response)
+
+    def create_runs_in(
+        self,
+        session: Session,
+        workflow: str,
+        version: int,
+        records: list[dict[str, Any]],
+        history: dict[str, Any],
+    ) -> tuple[list[str], list[RunLease]]:
+        """In the caller's transaction: a run per trigger record and the history entry that
+        started them, leased to this process when it runs an engine (it starts them)."""
+        owner = self.owner if self.engine is not None else None
+        runs = [NewRun(r) for r in records]
+        unit = self.runs.creation(workflow, version, runs, history, owner, self.lease_seconds)
+        return unit(session)
 
     async def run_trigger(self, name: str, trigger: str) -> Fired:
         """Fire a trigger by hand (the admin API): a Request trigger with an empty body, a
