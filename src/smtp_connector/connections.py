@@ -23,7 +23,7 @@ from smtp_connector.outbox.types import RetryPolicy
 from smtp_connector.smtp.types import AuthMechanism, Security, SmtpSettings
 from smtp_connector.store.db import Database
 from smtp_connector.store.models import ConnectionRow
-from smtp_connector.store.names import insert_connection
+from smtp_connector.store.names import insert_connection, salesforce_named
 from smtp_connector.store.secrets import SecretBox
 
 
@@ -133,6 +133,11 @@ def _named(session: Session, name: str) -> ConnectionRow:
     if "\x00" not in name:
         row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
     if row is None:
+        if "\x00" not in name and salesforce_named(session, name):
+            raise ConnectionNotFound(
+                name,
+                f"{name!r} is a Salesforce connection; this needs an SMTP connection.",
+            )
         raise ConnectionNotFound(name)
     return row
 

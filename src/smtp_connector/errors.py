@@ -100,8 +100,8 @@ class NotFound(ConnectorError, LookupError):
 class ConnectionNotFound(NotFound):
     code = "connection_not_found"
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"There is no connection named {name!r}.")
+    def __init__(self, name: str, message: str | None = None) -> None:
+        super().__init__(message or f"There is no connection named {name!r}.")
         self.name = name
 
 

@@ -14,8 +14,9 @@ from smtp_connector.api.app import create_app
 from smtp_connector.config import Settings
 from smtp_connector.runtime import Runtime, ensure_admin_key, open_runtime
 from smtp_connector.store.salesforce_tables import SalesforceConnectionRow
-from support.api import ADMIN_KEY
+from support.api import ADMIN_KEY, SEED
 from support.salesforce_server import FakeSalesforce
+from support.workflows import seed_workflow
 
 USER, PASSWORD, TOKEN = "ada@example.com", "correct horse", "SECTOKEN"
 CLIENT_ID, CLIENT_SECRET = "test-client", "test-secret"
@@ -260,3 +261,22 @@ def test_changed_and_deleted(client: TestClient, salesforce: FakeSalesforce) -> 
     assert client.get("/v1/connections/crm").json()["loginUrl"] == salesforce.url
     assert client.delete("/v1/connections/crm").status_code == 204
     assert client.get("/v1/connections/crm").status_code == 404
+
+
+def test_sending_through_a_salesforce_connection_says_it_needs_an_smtp_one(
+    client: TestClient, salesforce: FakeSalesforce
+) -> None:
+    client.post("/v1/connections", json=body(salesforce))
+    answer = client.post("/v1/connections/crm/send", json=SEED)
+    assert answer.status_code == 404, answer.text
+    assert (
+        answer.json()["detail"]
+        == "'crm' is a Salesforce connection; this needs an SMTP connection."
+    )
+    workflow = seed_workflow(connection="crm")
+    saved = client.put("/v1/workflows/wrong", json=workflow)
+    assert saved.status_code == 400, saved.text
+    [problem] = saved.json()["errors"]
+    assert problem["message"] == (
+        "'crm' is a Salesforce connection; Send Email needs an SMTP connection"
+    )

@@ -40,3 +40,9 @@ def insert_connection(db: Database, row: ConnectionRow | SalesforceConnectionRow
             session.add(row)
     except IntegrityError as exc:
         raise AlreadyExists(f"A connection named {row.name!r} already exists.") from exc
+
+
+def salesforce_named(session: Session, name: str) -> bool:
+    """Whether ``name`` is a Salesforce connection (to say so when an SMTP one was wanted)."""
+    query = select(func.count()).select_from(SalesforceConnectionRow)
+    return bool(session.scalar(query.where(SalesforceConnectionRow.name == name)))

@@ -32,11 +32,16 @@ ConnectionExists = Callable[[str], bool]
 
 class _Walker:
     def __init__(
-        self, problems: Problems, parameters: Mapping[str, Any], exists: ConnectionExists
+        self,
+        problems: Problems,
+        parameters: Mapping[str, Any],
+        exists: ConnectionExists,
+        salesforce: SalesforceExists | None = None,
     ) -> None:
         self.problems = problems
         self.parameters = parameters
         self.exists = exists
+        self.salesforce = salesforce
         self.actions: dict[str, ActionSpec] = {}
         self.parents: dict[str, str | None] = {}
         self.connections: list[ConnectionRef] = []
@@ -142,13 +147,23 @@ class _Walker:
         if connection is not None:
             self.connections.append(ConnectionRef(child(at, "inputs"), connection))
             if not self.exists(connection):
-                problems.add(
+                where = (
                     child(at, "inputs", "host", "connection")
                     if kind == "ApiConnection"
-                    else child(at, "inputs", "serviceProviderConfiguration"),
-                    f"there is no connection named '{connection}'; create it with "
-                    "POST /v1/connections first",
+                    else child(at, "inputs", "serviceProviderConfiguration")
                 )
+                if self.salesforce is not None and self.salesforce(connection):
+                    problems.add(
+                        where,
+                        f"'{connection}' is a Salesforce connection; Send Email needs an SMTP "
+                        "connection",
+                    )
+                else:
+                    problems.add(
+                        where,
+                        f"there is no connection named '{connection}'; create it with "
+                        "POST /v1/connections first",
+                    )
         spec = ActionSpec(
             name,
             kind,
@@ -303,7 +318,7 @@ def parse_definition(
         child(at, "parameters"),
         at_parameters,
     )
-    walker = _Walker(problems, values, exists)
+    walker = _Walker(problems, values, exists, salesforce)
     triggers = parse_triggers(
         definition.get("triggers"), child(at, "triggers"), problems, values, salesforce
     )
