@@ -528,3 +528,37 @@ def test_hostile_bodies_to_a_callback_url_are_400_or_413_and_start_nothing(
         assert (nested.status_code, broken.status_code, huge.status_code) == (400, 400, 413)
         assert nested.json()["errors"][0]["field"] == "body"
         assert client.get("/v1/workflows/echo/runs").json()["value"] == []
+
+
+def test_the_definitions_outputs_are_evaluated_when_the_run_ends(
+    client: TestClient, smtp_server: SmtpTestServer
+) -> None:
+    add_connection(client, smtp_server)
+    document = seed_workflow()
+    document["definition"]["outputs"] = {
+        "leadName": {"type": "String", "value": "@triggerBody()?['Name']"},
+        "sent": {"type": "Object", "value": "@body('Send_an_email_(V3)')?['accepted']"},
+        "contact": {"type": "SecureString", "value": "@triggerBody()?['Email']"},
+        "broken": {"type": "Int", "value": "@int(triggerBody()?['Name'])"},
+    }
+    put(client, "new-lead", document)
+    lead = {"Name": "Jane Doe", "Company": "Contoso", "Email": "jane@example.com"}
+    called = client.post(
+        callback_path(client, "new-lead"), json=lead, headers={"Authorization": ""}
+    )
+
+    run = finished_run(client, "new-lead", called.headers["x-ms-workflow-run-id"])
+
+    assert run["status"] == "Succeeded"  # an output that fails does not fail the run
+    outputs = run["outputs"]
+    assert outputs["leadName"] == {"type": "String", "value": "Jane Doe"}
+    assert outputs["sent"] == {"type": "Object", "value": ["jane@example.com"]}
+    assert outputs["contact"] == {"type": "SecureString"}
+    assert outputs["broken"]["error"]["code"] == "InvalidTemplate"
+    assert (
+        "'int' was invoked with a parameter that is not valid"
+        in (outputs["broken"]["error"]["message"])
+    )
+    assert "jane@example.com" not in str(outputs["contact"])
+    listed = client.get("/v1/workflows/new-lead/runs").json()["value"][0]
+    assert listed["outputs"] == outputs

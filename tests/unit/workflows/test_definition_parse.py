@@ -218,3 +218,27 @@ def test_which_actions_may_run_again_with_the_same_outcome() -> None:
     )
     replayable = {name for name, spec in definition.actions.items() if spec.replayable}
     assert replayable == {"Plain", "Send"}
+
+
+def test_outputs_are_compiled_with_their_types_and_checked() -> None:
+    definition = request({})
+    definition["outputs"] = {
+        "name": {"type": "string", "value": "@triggerBody()?['Name']"},
+        "count": {"type": "Int", "value": 3},
+    }
+    outputs = parse(definition).outputs
+    assert {name: kind for name, (kind, _value) in outputs.items()} == {
+        "name": "String",
+        "count": "Int",
+    }
+    definition["outputs"] = {
+        "bad_type": {"type": "Integer", "value": 1},
+        "no_value": {"type": "String"},
+        "bad_expression": {"type": "String", "value": "@concat('a'"},
+    }
+    found = problems(definition)
+    assert "'Integer' is not one of String" in found["/definition/outputs/bad_type/type"][0]
+    assert "type and value" in found["/definition/outputs/no_value"][0]
+    assert found["/definition/outputs/bad_expression/value"][1] is not None  # a column
+    definition["outputs"] = {f"o{i}": {"type": "Int", "value": i} for i in range(11)}
+    assert "at most 10 outputs" in problems(definition)["/definition/outputs"][0]

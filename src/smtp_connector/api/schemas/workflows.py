@@ -49,6 +49,8 @@ def run_json(run: StoredRun) -> dict[str, Any]:
     }
     if run.response is not None:
         answer["response"] = run.response
+    if run.outputs is not None:
+        answer["outputs"] = run.outputs
     if run.due_at is not None and run.status.value == "Waiting":
         answer["waitEndTime"] = iso(run.due_at)
     return answer

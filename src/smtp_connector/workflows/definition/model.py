@@ -97,6 +97,9 @@ class Definition:
     connections: tuple[ConnectionRef, ...] = ()
     variables: Mapping[str, str] = field(default_factory=dict)
     """Variable name (casefolded) -> declared type (from InitializeVariable)."""
+    outputs: Mapping[str, tuple[str, CompiledValue]] = field(default_factory=dict)
+    """The definition's ``outputs``: name -> (declared type, compiled value), evaluated when
+    a run ends."""
 
     def trigger(self, name: str) -> TriggerSpec | None:
         if name in self.triggers:

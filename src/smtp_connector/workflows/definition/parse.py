@@ -331,6 +331,7 @@ def parse_definition(
             child(at, "actions"),
             'a Response action needs a Request trigger ("When a HTTP request is received")',
         )
+    outputs = _outputs(definition.get("outputs"), child(at, "outputs"), problems)
     problems.raise_if_any()
     return Definition(
         triggers,
@@ -340,4 +341,35 @@ def parse_definition(
         walker.parents,
         tuple(walker.connections),
         walker.variables,
+        outputs,
     )
+
+
+def _outputs(raw: Any, at: str, problems: Problems) -> dict[str, tuple[str, CompiledValue]]:
+    """The definition's ``outputs`` (``{name: {"type": ..., "value": ...}}``), compiled."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.add(at, "outputs must be an object of name -> {type, value}")
+        return {}
+    if len(raw) > t.MAX_OUTPUTS:
+        problems.add(at, f"a workflow may have at most {t.MAX_OUTPUTS} outputs")
+        return {}
+    compiled: dict[str, tuple[str, CompiledValue]] = {}
+    for name, spec in raw.items():
+        where = child(at, name)
+        if not isinstance(spec, Mapping) or "value" not in spec:
+            problems.add(where, "an output must be an object with type and value")
+            continue
+        kind = spec.get("type")
+        declared = t.output_type(kind) if isinstance(kind, str) else None
+        if declared is None:
+            problems.add(
+                child(where, "type"),
+                f"the output type {kind!r} is not one of {', '.join(t.OUTPUT_TYPES)}",
+            )
+            continue
+        value = problems.compile(child(where, "value"), spec["value"])
+        if value is not None:
+            compiled[name] = (declared, value)
+    return compiled

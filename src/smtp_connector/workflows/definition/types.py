@@ -53,6 +53,18 @@ SEND_EMAIL_PATHS = ("/SendEmailV3", "/SendEmailV2", "/SendEmail")
 """The managed SMTP connector's Send Email operations (V1, V2 and V3 take the same body)."""
 
 MAX_ACTIONS = 250
+OUTPUT_TYPES = ("String", "SecureString", "Int", "Float", "Bool", "Array", "Object", "SecureObject")
+"""The definition language's value types, for ``outputs`` (and parameters)."""
+SECURE_OUTPUT_TYPES = ("SecureString", "SecureObject")
+"""Outputs of these types are evaluated but never shown or stored."""
+_OUTPUTS = {name.casefold(): name for name in OUTPUT_TYPES}
+MAX_OUTPUTS = 10
+
+
+def output_type(text: str) -> str | None:
+    return _OUTPUTS.get(text.casefold())
+
+
 MAX_TRIGGERS = 10
 MAX_PARAMETERS = 50
 MAX_NESTING = 8

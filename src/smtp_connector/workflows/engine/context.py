@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smtp_connector.workflows.definition.model import Definition
+from smtp_connector.workflows.definition.types import SECURE_OUTPUT_TYPES
 from smtp_connector.workflows.engine.records import ActionResult
-from smtp_connector.workflows.expressions import ExpressionEvaluationError
+from smtp_connector.workflows.expressions import ExpressionError, ExpressionEvaluationError
 from smtp_connector.workflows.expressions.context import casefold_get
+from smtp_connector.workflows.expressions.values import plain_json
 
 APP_SETTING_PREFIX = "SMTP_CONNECTOR_APPSETTING_"
 """``appsetting('x')`` reads the environment variable ``SMTP_CONNECTOR_APPSETTING_x`` only: an
@@ -206,3 +208,24 @@ class RunContext:
             return name
         folded = name.casefold()
         return next((n for n in actions if n.casefold() == folded), name)
+
+
+def run_outputs(definition: Definition, context: RunContext) -> dict[str, Any] | None:
+    """The definition's ``outputs`` evaluated when the run ends: ``{name: {type, value}}``; an
+    expression that fails gives ``{type, error}`` (the run's status stays). Secure outputs
+    show only their type: they are neither evaluated into the record nor stored."""
+    if not definition.outputs:
+        return None
+    shown: dict[str, Any] = {}
+    for name, (kind, value) in definition.outputs.items():
+        if kind in SECURE_OUTPUT_TYPES:
+            shown[name] = {"type": kind}
+            continue
+        try:
+            shown[name] = {"type": kind, "value": plain_json(value.evaluate(context))}
+        except ExpressionError as exc:
+            shown[name] = {
+                "type": kind,
+                "error": {"code": "InvalidTemplate", "message": exc.message},
+            }
+    return shown

@@ -60,6 +60,8 @@ class StoredRun:
     started_at: datetime | None
     ended_at: datetime | None
     due_at: datetime | None
+    outputs: dict[str, Any] | None = None
+    """The definition's ``outputs``, evaluated when the run ended."""
 
 
 def run_from_row(row: RunRow) -> StoredRun:
@@ -79,6 +81,7 @@ def run_from_row(row: RunRow) -> StoredRun:
         row.started_at,
         row.ended_at,
         row.due_at,
+        row.outputs,
     )
 
 

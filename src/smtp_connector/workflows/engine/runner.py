@@ -21,7 +21,7 @@ from smtp_connector.logs import log_event
 from smtp_connector.outbox.faults import describe
 from smtp_connector.workflows.actions.base import ActionEnv
 from smtp_connector.workflows.definition.model import Definition
-from smtp_connector.workflows.engine.context import RunState
+from smtp_connector.workflows.engine.context import RunContext, RunState, run_outputs
 from smtp_connector.workflows.engine.executor import Executor, RunOutcome
 from smtp_connector.workflows.engine.records import ActionResult
 from smtp_connector.workflows.engine.rows import LeaseLost, RunLease, StoredRun
@@ -196,6 +196,7 @@ class RunEngine:
         executor = Executor(state, self.env, _Sink(self, lease), self._respond(lease.run))
         sink = executor.sink
         outcome: RunOutcome = await executor.run()
+        ended = outcome.status is not Status.WAITING
         await self.runs.finish(
             lease,
             outcome.status,
@@ -203,6 +204,7 @@ class RunEngine:
             outcome.error,
             outcome.wake_at,
             records=sink.pending if isinstance(sink, _Sink) else (),
+            outputs=run_outputs(definition, RunContext(state)) if ended else None,
         )
         active = self.active.get(lease.run)
         if active is not None and active.lease == lease:

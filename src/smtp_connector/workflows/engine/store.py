@@ -50,6 +50,7 @@ _FINISH = (
         error=bindparam("error", type_=JSON),
         due_at=bindparam("due_at", type_=UtcDateTime),
         ended_at=bindparam("ended_at", type_=UtcDateTime),
+        outputs=bindparam("outputs", type_=JSON(none_as_null=True)),
         lease_owner=None,
         lease_token=None,
         lease_expires_at=None,
@@ -329,9 +330,11 @@ class RunStore(OutboxBase):
         error: dict[str, Any] | None,
         wake_at: datetime | None = None,
         records: Sequence[ActionResult] = (),
+        outputs: dict[str, Any] | None = None,
     ) -> None:
         """End the run (or, ``Waiting``, put it to sleep until ``wake_at``) and free it, with
-        the action ``records`` not written yet, in one transaction."""
+        the action ``records`` not written yet and the definition's ``outputs``, in one
+        transaction."""
 
         def unit(session: Session) -> None:
             now = self._now(session, None)
@@ -347,6 +350,7 @@ class RunStore(OutboxBase):
                         "error": error,
                         "due_at": wake_at if waiting else None,
                         "ended_at": None if waiting else now,
+                        "outputs": outputs,
                     },
                 )
             )
