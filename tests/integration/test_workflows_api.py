@@ -562,3 +562,38 @@ def test_the_definitions_outputs_are_evaluated_when_the_run_ends(
     assert "jane@example.com" not in str(outputs["contact"])
     listed = client.get("/v1/workflows/new-lead/runs").json()["value"][0]
     assert listed["outputs"] == outputs
+
+
+def test_secure_inputs_and_outputs_are_not_shown_in_the_run_history(
+    client: TestClient, smtp_server: SmtpTestServer
+) -> None:
+    add_connection(client, smtp_server)
+    document = seed_workflow()
+    actions = document["definition"]["actions"]
+    send = actions["Send_an_email_(V3)"]
+    actions["Secret"] = {
+        "type": "Compose",
+        "inputs": "token-@{triggerBody()?['Email']}",
+        "runAfter": {},
+        "runtimeConfiguration": {"secureData": {"properties": ["Inputs", "outputs"]}},
+    }
+    send["runAfter"] = {"Secret": ["Succeeded"]}
+    send["inputs"]["body"]["Subject"] = "@{outputs('Secret')}"
+    send["runtimeConfiguration"] = {"secureData": {"properties": ["outputs"]}}
+    put(client, "new-lead", document)
+    lead = {"Name": "Jane Doe", "Company": "Contoso", "Email": "jane@example.com"}
+    called = client.post(
+        callback_path(client, "new-lead"), json=lead, headers={"Authorization": ""}
+    )
+    run = finished_run(client, "new-lead", called.headers["x-ms-workflow-run-id"])
+    assert run["status"] == "Succeeded"
+
+    records = actions_of(client, "new-lead", run["name"])
+    assert records["Secret"]["inputs"] is None and records["Secret"]["outputs"] is None
+    assert records["Secret"]["secured"] == ["inputs", "outputs"]
+    assert records["Send_an_email_(V3)"]["outputs"] is None
+    assert records["Send_an_email_(V3)"]["secured"] == ["outputs"]
+    assert records["Send_an_email_(V3)"]["inputs"]["body"]["To"] == "jane@example.com"
+    # The run itself still used the secured value.
+    [message] = smtp_server.messages
+    assert message.message["Subject"] == "token-jane@example.com"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from smtp_connector.workflows.definition.model import Definition
@@ -76,6 +77,19 @@ def repetition_indexes(
     return [{"scopeName": s, "itemIndex": i} for s, i in zip(loops, indexes, strict=True)]
 
 
+def secured(definition: Definition | None, action: str) -> list[str]:
+    """What the action's ``runtimeConfiguration.secureData.properties`` hides from the run
+    history: ``inputs``, ``outputs`` or both (any case)."""
+    spec = definition.actions.get(action) if definition is not None else None
+    config = spec.raw.get("runtimeConfiguration") if spec is not None else None
+    secure = config.get("secureData") if isinstance(config, Mapping) else None
+    wanted = secure.get("properties") if isinstance(secure, Mapping) else None
+    if not isinstance(wanted, list):
+        return []
+    folded = {str(p).casefold() for p in wanted}
+    return [part for part in ("inputs", "outputs") if part in folded]
+
+
 def action_json(result: ActionResult, definition: Definition | None) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "name": result.name,
@@ -90,6 +104,11 @@ def action_json(result: ActionResult, definition: Definition | None) -> dict[str
     }
     if result.repetition:
         answer["repetitionIndexes"] = repetition_indexes(definition, result.name, result.repetition)
+    hidden = secured(definition, result.name)
+    if hidden:
+        for part in hidden:
+            answer[part] = None
+        answer["secured"] = hidden
     return answer
 
 
