@@ -52,10 +52,6 @@ class SalesforceConnection:
     updated_at: datetime | None = None
     encrypted: Mapping[str, str | None] = field(default_factory=dict, repr=False)
 
-    @property
-    def type(self) -> str:
-        return "salesforce"
-
 
 _EDITABLE = ("login_url", "grant_type", "client_id", "username", "api_version", "timeout_seconds")
 

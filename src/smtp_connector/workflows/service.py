@@ -77,17 +77,25 @@ class WorkflowService:
     # Definitions.
 
     async def save(self, name: str, body: Any) -> tuple[StoredWorkflow, bool]:
-        """``put`` from a coroutine, with what needs Salesforce: each polling trigger's object
-        and fields checked against ``describe``, and where it starts when enabled now."""
+        """Validate and save (a new version when it exists); raises ``WorkflowInvalid`` (400)
+        listing every problem. Each polling trigger's object and fields are checked against
+        Salesforce's ``describe``, and an enabled one starts from now."""
         document, definition = await to_thread.run_sync(self.validate, name, body)
         starts = await self._poll_starts(definition, document.state == ENABLED)
-        return await to_thread.run_sync(self.put, name, body, starts, (document, definition))
+        return await to_thread.run_sync(self._put, name, document, definition, starts)
 
-    async def set_state_async(self, name: str, enabled: bool) -> StoredWorkflow:
-        """``set_state`` from a coroutine; enabling starts each polling trigger from now."""
-        definition = self.definition_of(await to_thread.run_sync(self.store.get, name))
+    async def set_state(self, name: str, enabled: bool) -> StoredWorkflow:
+        """Enable or disable; enabling starts each polling trigger from now."""
+        definition = await to_thread.run_sync(lambda: self.definition_of(self.store.get(name)))
         starts = await self._poll_starts(definition, enabled)
-        return await to_thread.run_sync(self.set_state, name, enabled, starts)
+        state = ENABLED if enabled else DISABLED
+        stored = await to_thread.run_sync(
+            self.store.set_state, name, state, clocks_of(definition), starts
+        )
+        self._current.pop(name, None)
+        if self.scheduler is not None:
+            self.scheduler.wake()
+        return stored
 
     async def _poll_starts(self, definition: Definition, enabled: bool) -> dict[str, Any]:
         if self.poller is None:
@@ -113,15 +121,13 @@ class WorkflowService:
         )
         return document, definition
 
-    def put(
+    def _put(
         self,
         name: str,
-        body: Any,
-        starts: dict[str, Any] | None = None,
-        checked: tuple[WorkflowDocument, Definition] | None = None,
+        document: WorkflowDocument,
+        definition: Definition,
+        starts: dict[str, Any],
     ) -> tuple[StoredWorkflow, bool]:
-        """Validate and save; raises ``WorkflowInvalid`` (400) listing every problem."""
-        document, definition = checked or self.validate(name, body)
         stored, created = self.store.put(
             name,
             dict(document.definition),
@@ -161,16 +167,6 @@ class WorkflowService:
         )
         self._definitions[(name, version)] = compiled
         return compiled
-
-    def set_state(
-        self, name: str, enabled: bool, starts: dict[str, Any] | None = None
-    ) -> StoredWorkflow:
-        clocks = clocks_of(self.definition_of(self.store.get(name)))
-        stored = self.store.set_state(name, ENABLED if enabled else DISABLED, clocks, starts)
-        self._current.pop(name, None)
-        if self.scheduler is not None:
-            self.scheduler.wake()
-        return stored
 
     def delete(self, name: str) -> None:
         self.store.delete(name)

@@ -22,6 +22,7 @@ from smtp_connector.api.schemas.salesforce import (
     SalesforceConnectionCheck,
     SalesforceConnectionCreate,
     SalesforceConnectionPublic,
+    SalesforceConnectionUpdate,
 )
 from smtp_connector.errors import ConnectionNotFound
 from smtp_connector.logs import log_event
@@ -35,6 +36,9 @@ _LOCATION = {"description": "`/v1/connections/{name}`", "schema": {"type": "stri
 _POLICY = "Wrong scope, or the server is outside the operator's allow-list (ALLOWED_SMTP_HOSTS)."
 _CREATE = {
     "oneOf": [ref(ConnectionCreate, "validation"), ref(SalesforceConnectionCreate, "validation")]
+}
+_UPDATE = {
+    "oneOf": [ref(ConnectionUpdate, "validation"), ref(SalesforceConnectionUpdate, "validation")]
 }
 _PUBLIC = {"oneOf": [ref(ConnectionPublic), ref(SalesforceConnectionPublic)]}
 
@@ -104,7 +108,12 @@ async def get_connection(name: str, services: ServicesDep, _key: AdminKey) -> di
     "/{name}",
     response_model=None,
     openapi_extra=body(
-        {"oneOf": [ref(ConnectionUpdate, "validation"), ref(salesforce.Update, "validation")]}
+        {
+            "oneOf": [
+                ref(ConnectionUpdate, "validation"),
+                ref(SalesforceConnectionUpdate, "validation"),
+            ]
+        }
     ),
     responses={
         200: answer("The changed connection.", _PUBLIC),

@@ -20,8 +20,6 @@ from smtp_connector.logs import log_event
 from smtp_connector.salesforce.client import SalesforceClient
 from smtp_connector.salesforce.connections import SalesforceConnectionStore
 
-Update = SalesforceConnectionUpdate
-
 
 def _store(services: Services) -> SalesforceConnectionStore:
     if services.salesforce is None:

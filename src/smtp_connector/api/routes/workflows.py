@@ -83,13 +83,13 @@ async def delete_workflow(name: str, services: ServicesDep, _key: AdminKey) -> R
 
 @router.post("/{name}/enable", responses=problems(404))
 async def enable_workflow(name: str, services: ServicesDep, _key: AdminKey) -> dict[str, Any]:
-    return workflow_json(await _service(services).set_state_async(name, True))
+    return workflow_json(await _service(services).set_state(name, True))
 
 
 @router.post("/{name}/disable", responses=problems(404))
 async def disable_workflow(name: str, services: ServicesDep, _key: AdminKey) -> dict[str, Any]:
     """A disabled workflow's triggers do not fire; its Request triggers answer 409."""
-    return workflow_json(await _service(services).set_state_async(name, False))
+    return workflow_json(await _service(services).set_state(name, False))
 
 
 @router.post("/{name}/triggers/{trigger}/listCallbackUrl", responses=problems(404))
